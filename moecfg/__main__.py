@@ -1,0 +1,5 @@
+"""`python -m moecfg` runs the command-line interface."""
+
+from moecfg.cli import main
+
+main()

@@ -1,0 +1,112 @@
+"""The composed config: a dense Llama-family base, wrapped by an MoE block when the model has one.
+
+Pure frozen value types, no I/O. Composition rather than inheritance: a dense model is a
+`ModelConfig` whose `moe` is None, and every MoE family fills the same `MoeConfig`, so metrics,
+rules and renderers never branch on the family name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Attention kinds a layer can have; the KV cache and the layer map follow these.
+FULL_ATTENTION = "full_attention"
+SLIDING_ATTENTION = "sliding_attention"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BaseConfig:
+    """Shape of a Llama-style decoder: attention, vocabulary, RoPE, norms and the dense MLP."""
+
+    hidden_size: int
+    num_hidden_layers: int
+    num_attention_heads: int
+    num_key_value_heads: int
+    head_dim: int
+    #: Width of the dense MLP. None when the family has no dense MLP layers at all (e.g.
+    #: Mixtral, whose `intermediate_size` is the expert width and lives in the MoE block).
+    intermediate_size: int | None
+    vocab_size: int
+    max_position_embeddings: int | None
+    tie_word_embeddings: bool
+    rope_theta: float | None
+    rope_scaling: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+    rms_norm_eps: float | None
+    dtype: str | None
+    #: Bias on the q, k and v projections.
+    attention_bias: bool = False
+    #: Bias on the attention output projection (o_proj).
+    attention_output_bias: bool = False
+    #: Per-head RMSNorm on queries and keys (`q_norm`/`k_norm`, head_dim weights each).
+    qk_norm: bool = False
+    #: Bias on the dense MLP projections.
+    mlp_bias: bool = False
+    sliding_window: int | None = None
+    #: One attention kind per layer (FULL_ATTENTION, SLIDING_ATTENTION, ...).
+    layer_types: tuple[str, ...] = ()
+
+    @property
+    def gqa_group_size(self) -> int:
+        return self.num_attention_heads // self.num_key_value_heads
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MoeConfig:
+    """The routed-expert block and the layers that carry it."""
+
+    num_experts: int
+    num_experts_per_tok: int
+    expert_intermediate_size: int
+    #: Indices of the layers whose MLP is the MoE block; the others use the dense MLP.
+    moe_layers: tuple[int, ...]
+    #: Whether the top-k routing weights are renormalised to sum to one. None when the family's
+    #: router has no such switch (it is then described by `scoring_func` alone).
+    norm_topk_prob: bool | None
+    scoring_func: str = "softmax"
+    routed_scaling_factor: float | None = None
+    n_group: int | None = None
+    topk_group: int | None = None
+    router_bias: bool = False
+    expert_bias: bool = False
+    #: Shared experts run on every token; stored as one MLP of `shared_expert_intermediate_size`.
+    num_shared_experts: int = 0
+    shared_expert_intermediate_size: int | None = None
+    #: A sigmoid gate Linear(hidden, 1) scaling the shared expert's output (Qwen2-MoE style).
+    shared_expert_gate: bool = False
+
+    @property
+    def sparsity(self) -> float:
+        return self.num_experts_per_tok / self.num_experts
+
+    @property
+    def is_truly_sparse(self) -> bool:
+        return 0 < self.num_experts_per_tok < self.num_experts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelConfig:
+    """What moecfg knows about one model: the composed config plus how each field was found."""
+
+    #: The config's own model_type, as written.
+    model_type: str
+    #: The adapter that read it; differs from model_type when read through `architectures`.
+    family: str
+    architecture: str | None
+    base: BaseConfig
+    moe: MoeConfig | None
+    #: Output field ("base.head_dim") → "present", "alias:<key>", "default", "derived" or "missing".
+    provenance: Mapping[str, str] = field(compare=False, hash=False)
+    warnings: tuple[str, ...] = ()
+    #: Parts of the checkpoint deliberately not counted (e.g. a vision tower), said in the output.
+    excluded: tuple[str, ...] = ()
+
+    @property
+    def is_moe(self) -> bool:
+        return self.moe is not None
+
+    @property
+    def dense_layers(self) -> tuple[int, ...]:
+        moe_layers = set(self.moe.moe_layers) if self.moe else set()
+        return tuple(i for i in range(self.base.num_hidden_layers) if i not in moe_layers)

@@ -1,0 +1,135 @@
+"""Rich tables for `moecfg inspect`: the one module that imports rich at the top."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from moecfg.render.units import human_bytes, human_count
+
+_HOW_STYLE = {"present": "green", "default": "yellow", "derived": "cyan", "missing": "red"}
+
+
+def _how(report: dict[str, Any], name: str) -> str:
+    how = report["provenance"].get(name, "")
+    style = _HOW_STYLE.get(how.split(":")[0], "magenta")
+    return f"[{style}]{how}[/]" if how else ""
+
+
+def _fact_table(title: str) -> Table:
+    table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
+    table.add_column("field")
+    table.add_column("value", justify="right")
+    table.add_column("how found")
+    return table
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in value.items())
+    return str(value)
+
+
+def _layers(indices: list[int], total: int) -> str:
+    if len(indices) == total:
+        return f"all {total}"
+    if not indices:
+        return "none"
+    runs: list[str] = []
+    start = prev = indices[0]
+    for i in [*indices[1:], None]:
+        if i is not None and i == prev + 1:
+            prev = i
+            continue
+        runs.append(str(start) if start == prev else f"{start}-{prev}")
+        if i is not None:
+            start = prev = i
+    return f"{len(indices)} of {total}: " + ", ".join(runs)
+
+
+def render_inspect(report: dict[str, Any], console: Console) -> None:
+    base, moe, derived = report["base"], report["moe"], report["derived"]
+    title = f"{report['source']} — {report['model_type']}"
+    if report["family"] != report["model_type"]:
+        title += f" (read as {report['family']})"
+    console.print(f"[bold]{title}[/]  {'MoE' if report['is_moe'] else 'dense'}")
+
+    model = _fact_table("Model")
+    for name in ("hidden_size", "num_hidden_layers", "vocab_size", "max_position_embeddings",
+                 "tie_word_embeddings", "intermediate_size", "rope_theta", "rope_scaling",
+                 "rms_norm_eps", "dtype"):
+        model.add_row(name, _value(base[name]), _how(report, f"base.{name}"))
+    console.print(model)
+
+    attention = _fact_table("Attention")
+    for name in ("num_attention_heads", "num_key_value_heads", "head_dim", "attention_bias",
+                 "qk_norm", "sliding_window"):
+        attention.add_row(name, _value(base[name]), _how(report, f"base.{name}"))
+    attention.add_row("gqa_group_size", str(derived["gqa_group_size"]), "[cyan]derived[/]")
+    console.print(attention)
+
+    if moe is not None:
+        block = _fact_table("MoE")
+        for name in ("num_experts", "num_experts_per_tok", "expert_intermediate_size",
+                     "num_shared_experts", "shared_expert_intermediate_size", "norm_topk_prob",
+                     "scoring_func", "routed_scaling_factor", "n_group", "topk_group",
+                     "router_bias"):
+            block.add_row(name, _value(moe[name]), _how(report, f"moe.{name}"))
+        block.add_row(
+            "moe_layers", _layers(moe["moe_layers"], base["num_hidden_layers"]), "[cyan]derived[/]"
+        )
+        console.print(block)
+
+        sparsity = _fact_table("Sparsity")
+        sparsity.add_row("top-k / experts", f"{derived['sparsity']:.4g}", "[cyan]derived[/]")
+        sparsity.add_row("truly sparse (0 < k < E)", _value(derived["is_truly_sparse"]), "[cyan]derived[/]")
+        sparsity.add_row("dense layers", str(derived["dense_layer_count"]), "[cyan]derived[/]")
+        console.print(sparsity)
+
+    params = report["params"]
+    table = Table(title="Parameters", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
+    table.add_column("part")
+    table.add_column("params", justify="right")
+    table.add_column("", justify="right")
+    table.add_column("share", justify="right")
+    for part, value in params.items():
+        if part in ("total", "active") or not value:
+            continue
+        table.add_row(part, f"{value:,}", human_count(value), f"{value / params['total']:.1%}")
+    table.add_section()
+    table.add_row("[bold]total[/]", f"{params['total']:,}", human_count(params["total"]), "100.0%")
+    table.add_row(
+        "[bold]active per token[/]", f"{params['active']:,}", human_count(params["active"]),
+        f"{derived['active_share']:.1%}",
+    )
+    console.print(table)
+
+    memory = report["memory"]
+    mem = Table(title="Memory", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
+    mem.add_column("what")
+    mem.add_column("bytes", justify="right")
+    mem.add_column("", justify="right")
+    for dtype, size in memory["weights_bytes"].items():
+        mem.add_row(f"weights at {dtype}", f"{size:,}", human_bytes(size))
+    kv = memory["kv_cache_bytes_per_token"]
+    mem.add_row(f"KV cache per token ({memory['kv_cache_dtype']})", f"{kv:,}", human_bytes(kv))
+    mem.add_row("FLOPs per token (≈ 2 × active)", f"{derived['flops_per_token']:,}", human_count(derived["flops_per_token"]))
+    console.print(mem)
+
+    for excluded in report["excluded"]:
+        console.print(f"[yellow]not counted:[/] {excluded}")
+    for warning in report["warnings"]:
+        console.print(f"[yellow]warning:[/] {warning}")
+
+
+def make_console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False)

@@ -1,0 +1,59 @@
+"""Shared fixtures: run the CLI in-process, and locate the sample configs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from moecfg.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "sample_configs"
+
+
+@dataclass
+class CliResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+    def __repr__(self) -> str:
+        return f"CliResult(exit_code={self.exit_code}, stdout={self.stdout!r}, stderr={self.stderr!r})"
+
+
+def run_cli(*args: str, stdin: str | bytes | None = None) -> CliResult:
+    result = CliRunner().invoke(app, list(args), input=stdin, catch_exceptions=False)
+    return CliResult(result.exit_code, result.stdout, result.stderr)
+
+
+def sample(name: str) -> Path:
+    return SAMPLES / name
+
+
+def load_sample(name: str) -> dict[str, Any]:
+    return json.loads(sample(name).read_text())
+
+
+@pytest.fixture
+def write_config(tmp_path: Path):
+    """Write a dict (or raw text/bytes) as a config file and return its path."""
+
+    def write(content: dict[str, Any] | str | bytes, name: str = "config.json") -> Path:
+        path = tmp_path / name
+        if isinstance(content, dict):
+            path.write_text(json.dumps(content))
+        elif isinstance(content, str):
+            path.write_text(content)
+        else:
+            path.write_bytes(content)
+        return path
+
+    return write

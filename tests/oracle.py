@@ -1,0 +1,82 @@
+"""The oracle: transformers' own model on the meta device, counted by module path.
+
+Used only by tests (the `oracle` extra). It never passes trust_remote_code. Parts are named
+like moecfg's (`metrics.PARTS`) and assigned by the parameter's module path, because
+transformers 5 fuses experts into 3-D tensors (`experts.gate_up_proj` [E, 2I, H]), so
+per-expert names do not exist.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from moecfg.metrics import PARTS
+
+#: First match wins; patterns are searched in the full parameter name.
+PART_PATTERNS: tuple[tuple[str, str], ...] = (
+    ("shared_experts", r"\.shared_experts?\.|\.shared_expert_gate\.|\.shared_mlp\."),
+    ("routed_experts", r"\.experts\."),
+    ("router", r"\.(mlp|feed_forward|block_sparse_moe)\.(gate|router)\.(weight|bias)$"),
+    ("attention", r"\.(self_attn|attention|attn)\."),
+    ("dense_mlp", r"\.(mlp|feed_forward)\."),
+    ("embedding", r"(^|\.)embed_tokens\."),
+    ("lm_head", r"^lm_head\."),
+    ("norms", r"norm[^.]*\.(weight|bias)$"),
+)
+
+
+def classify(name: str) -> str:
+    for part, pattern in PART_PATTERNS:
+        if re.search(pattern, name):
+            return part
+    return "other"
+
+
+def require_oracle() -> tuple[Any, Any]:
+    """Import torch and transformers, or skip; MOECFG_REQUIRE_ORACLE=1 makes absence a failure."""
+    try:
+        import torch
+        import transformers
+    except ImportError as exc:
+        if os.environ.get("MOECFG_REQUIRE_ORACLE") == "1":
+            pytest.fail(f"oracle extra required (MOECFG_REQUIRE_ORACLE=1) but missing: {exc}")
+        pytest.skip(f"oracle extra not installed: {exc}")
+    return torch, transformers
+
+
+def oracle_counts(config: dict[str, Any], tmp_path: Path, top_k_key: str = "num_experts_per_tok") -> dict[str, int]:
+    """Parts, total and active of the transformers model built from `config` on meta.
+
+    Active = every parameter except routed experts, plus each MoE layer's expert bank × k / E,
+    with E read from the fused expert tensor's first dimension and k from the HF config.
+    """
+    torch, transformers = require_oracle()
+    folder = tmp_path / "oracle_model"
+    folder.mkdir(exist_ok=True)
+    (folder / "config.json").write_text(json.dumps(config))
+    hf_config = transformers.AutoConfig.from_pretrained(folder)
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(hf_config)
+    parts = dict.fromkeys(PARTS, 0)
+    routed_by_layer: dict[str, list[tuple[int, int]]] = {}
+    for name, param in model.named_parameters():
+        part = classify(name)
+        parts[part] += param.numel()
+        if part == "routed_experts":
+            layer = re.sub(r"\.experts\..*", "", name)
+            routed_by_layer.setdefault(layer, []).append((param.numel(), param.shape[0]))
+    total = sum(parts.values())
+    active = total - parts["routed_experts"]
+    top_k = getattr(hf_config.get_text_config(), top_k_key) if routed_by_layer else 0
+    for tensors in routed_by_layer.values():
+        for numel, num_experts in tensors:
+            k = top_k[0] if isinstance(top_k, list) else top_k
+            assert numel * k % num_experts == 0
+            active += numel * k // num_experts
+    return {**parts, "total": total, "active": active}
