@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from moecfg.model import SLIDING_ATTENTION, BaseConfig, ModelConfig, MoeConfig
-
+from moecfg.model import (
+    FULL_ATTENTION,
+    LINEAR_ATTENTION,
+    MAMBA,
+    SLIDING_ATTENTION,
+    BaseConfig,
+    LinearAttentionConfig,
+    MambaConfig,
+    ModelConfig,
+    MoeConfig,
+)
 #: Bytes per weight for the dtypes memory is reported at.
 WEIGHT_DTYPE_BYTES = {"bf16": 2.0, "fp8": 1.0, "int4": 0.5}
 #: The KV cache is reported at bf16.
@@ -101,10 +110,107 @@ def count_params(config: ModelConfig) -> ParamCounts:
     return ParamCounts(parts=parts, total=total, active=total - parts["routed_experts"] + active_routed)
 
 
-def kv_cache_bytes_per_token(base: BaseConfig) -> int:
-    """K and V for one token across every attention layer, at KV_DTYPE_BYTES per value."""
-    per_layer = 2 * base.num_key_value_heads * base.head_dim * KV_DTYPE_BYTES
-    return per_layer * base.num_hidden_layers
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KvGroup:
+    """What the layers of one kind keep per sequence while generating.
+
+    Attention layers grow by `bytes_per_token` per token (sliding layers only up to `window`
+    tokens); linear-attention and Mamba layers keep a fixed `state_bytes` per sequence however
+    long it gets, and nothing per token.
+    """
+
+    #: A layer kind (model.FULL_ATTENTION, ...), or "mla" for multi-head latent attention.
+    kind: str
+    layers: int
+    #: Per token, summed over these layers (0 for linear attention and Mamba).
+    bytes_per_token: int
+    #: Sliding layers: the most tokens they keep.
+    window: int | None = None
+    #: Fixed per-sequence state (linear attention / Mamba), summed over these layers.
+    state_bytes: int = 0
+    #: MLA only: K and V as transformers' eager cache holds them, decompressed per head.
+    expanded_bytes_per_token: int | None = None
+
+
+def attention_kv_group(config: ModelConfig, kind: str, layers: int, dtype_bytes: float) -> KvGroup:
+    """Full or sliding attention layers: K and V, `2 · kv_heads · head_dim` values per layer.
+
+    Latent-attention (MLA) models describe their attention layers by one "mla" group instead.
+    """
+    base = config.base
+    per_layer = 2 * base.num_key_value_heads * base.head_dim
+    return KvGroup(
+        kind=kind,
+        layers=layers,
+        bytes_per_token=int(layers * per_layer * dtype_bytes),
+        window=base.sliding_window if kind == SLIDING_ATTENTION else None,
+    )
+
+
+def linear_attention_state(mixer: LinearAttentionConfig) -> int:
+    """Values one linear-attention layer keeps per sequence, from transformers' cache shapes.
+
+    The convolution state is [conv_dim, conv_kernel_size] with conv_dim = 2·Hk·dk + Hv·dv (q, k
+    and v pass through the conv); the recurrent state is [Hv, dk, dv] (gated delta-net
+    `recurrent_state_shape`, lightning's `attn_weights_inter` with Hk = Hv and dk = dv).
+    """
+    key_dim = mixer.num_key_heads * mixer.key_head_dim
+    conv_dim = 2 * key_dim + mixer.num_value_heads * mixer.value_head_dim
+    recurrent = mixer.num_value_heads * mixer.key_head_dim * mixer.value_head_dim
+    return conv_dim * mixer.conv_kernel_size + recurrent
+
+
+def mamba_state(mixer: MambaConfig) -> int:
+    """Values one Mamba layer keeps per sequence, from transformers' cache shapes.
+
+    Mamba-1 (Jamba): conv state [d_inner, d_conv] and SSM state [d_inner, d_state].
+    Mamba-2 (Granite 4): conv state [d_inner + 2·groups·d_state, d_conv] (x, B and C are
+    convolved) and SSM state [heads, head_dim, d_state] = [d_inner, d_state] in values.
+    """
+    conv_channels = mixer.intermediate_size
+    if mixer.version == 2:
+        conv_channels += 2 * mixer.num_groups * mixer.state_size
+    return conv_channels * mixer.conv_kernel_size + mixer.intermediate_size * mixer.state_size
+
+
+def kv_cache(config: ModelConfig, dtype_bytes: float = KV_DTYPE_BYTES) -> tuple[KvGroup, ...]:
+    """One group per layer kind, in the order the kinds first appear in `layer_types`."""
+    base = config.base
+    layers_by_kind: dict[str, int] = {}
+    for kind in base.layer_types or (FULL_ATTENTION,) * base.num_hidden_layers:
+        layers_by_kind[kind] = layers_by_kind.get(kind, 0) + 1
+    groups = []
+    for kind, layers in layers_by_kind.items():
+        if kind in (LINEAR_ATTENTION, MAMBA):
+            mixer = base.linear_attention if kind == LINEAR_ATTENTION else base.mamba
+            assert mixer is not None, f"{kind} layers without their mixer shape"
+            per_layer = (
+                linear_attention_state(mixer)
+                if isinstance(mixer, LinearAttentionConfig)
+                else mamba_state(mixer)
+            )
+            state = int(layers * per_layer * dtype_bytes)
+            groups.append(KvGroup(kind=kind, layers=layers, bytes_per_token=0, state_bytes=state))
+        else:
+            groups.append(attention_kv_group(config, kind, layers, dtype_bytes))
+    return tuple(groups)
+
+
+def kv_cache_bytes_per_token(config: ModelConfig, dtype_bytes: float = KV_DTYPE_BYTES) -> int:
+    """Per-token cache across all layers: full + sliding + MLA latent (states are not per token)."""
+    return sum(group.bytes_per_token for group in kv_cache(config, dtype_bytes))
+
+
+def kv_cache_bytes(
+    config: ModelConfig, context: int, batch: int = 1, dtype_bytes: float = KV_DTYPE_BYTES
+) -> int:
+    """The whole cache for `batch` sequences of `context` tokens: sliding layers hold at most
+    their window, linear-attention and Mamba layers their fixed state."""
+    total = 0
+    for group in kv_cache(config, dtype_bytes):
+        tokens = min(context, group.window) if group.window is not None else context
+        total += (group.bytes_per_token * tokens + group.state_bytes) * batch
+    return total
 
 
 def weight_bytes(total_params: int) -> dict[str, int]:

@@ -14,6 +14,51 @@ from typing import Any
 #: Attention kinds a layer can have; the KV cache and the layer map follow these.
 FULL_ATTENTION = "full_attention"
 SLIDING_ATTENTION = "sliding_attention"
+#: Linear attention (Qwen3-Next gated delta-net, MiniMax lightning): a fixed state, no KV.
+LINEAR_ATTENTION = "linear_attention"
+#: A Mamba (selective state-space) mixer in place of attention: a fixed state, no KV.
+MAMBA = "mamba"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LinearAttentionConfig:
+    """Shape of the linear-attention mixer of the layers whose kind is LINEAR_ATTENTION.
+
+    `kind` names the mixer's module layout ("gated_delta_net" for Qwen3-Next, "lightning" for
+    MiniMax); the head shapes size both its weights and its per-sequence state.
+    """
+
+    kind: str
+    num_key_heads: int
+    num_value_heads: int
+    key_head_dim: int
+    value_head_dim: int
+    #: Width of the depthwise causal convolution over q, k and v; 0 when the mixer has none.
+    conv_kernel_size: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MambaConfig:
+    """Shape of the Mamba mixer of the layers whose kind is MAMBA.
+
+    `version` 1 is the Mamba of Jamba (x_proj, dt_proj, per-channel A); 2 is Mamba-2 (Granite 4:
+    per-head A and dt, grouped B/C, gated norm).
+    """
+
+    version: int
+    #: Channels inside the mixer: mamba_expand × hidden_size.
+    intermediate_size: int
+    state_size: int
+    conv_kernel_size: int
+    conv_bias: bool
+    proj_bias: bool
+    #: Mamba-1: rank of the dt projection.
+    time_step_rank: int = 0
+    #: Mamba-2: heads (intermediate_size / head_dim) and B/C groups.
+    num_heads: int = 0
+    num_groups: int = 0
+
+
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,8 +89,12 @@ class BaseConfig:
     #: Bias on the dense MLP projections.
     mlp_bias: bool = False
     sliding_window: int | None = None
-    #: One attention kind per layer (FULL_ATTENTION, SLIDING_ATTENTION, ...).
+    #: One attention kind per layer (FULL_ATTENTION, SLIDING_ATTENTION, LINEAR_ATTENTION, MAMBA).
     layer_types: tuple[str, ...] = ()
+    #: The mixer of LINEAR_ATTENTION layers, when the model has any.
+    linear_attention: LinearAttentionConfig | None = None
+    #: The mixer of MAMBA layers, when the model has any.
+    mamba: MambaConfig | None = None
 
     @property
     def gqa_group_size(self) -> int:

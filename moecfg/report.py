@@ -58,7 +58,11 @@ def build_report(source: str, config: ModelConfig) -> dict[str, Any]:
         "memory": {
             "weights_bytes": metrics.weight_bytes(params.total),
             "kv_cache_dtype": "bf16",
-            "kv_cache_bytes_per_token": metrics.kv_cache_bytes_per_token(base),
+            "kv_cache_bytes_per_token": metrics.kv_cache_bytes_per_token(config),
+            "kv_cache": {
+                "dtype": "bf16",
+                "groups": [_dataclass_dict(group) for group in metrics.kv_cache(config)],
+            },
         },
         "provenance": dict(config.provenance),
         "warnings": list(config.warnings),

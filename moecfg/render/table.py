@@ -56,6 +56,31 @@ def _layers(indices: list[int], total: int) -> str:
     return f"{len(indices)} of {total}: " + ", ".join(runs)
 
 
+_KV_KIND_NAMES = {
+    "full_attention": "full-attention",
+    "sliding_attention": "sliding",
+    "linear_attention": "linear-attention",
+    "mamba": "Mamba",
+    "mla": "MLA",
+}
+
+
+def _kv_group_rows(group: dict[str, Any]) -> list[tuple[str, int]]:
+    """The Memory rows of one KV-cache group: per-token KV, or the fixed per-sequence state."""
+    kind = _KV_KIND_NAMES.get(group["kind"], group["kind"])
+    layers = f"{group['layers']} {kind} layer{'s' if group['layers'] != 1 else ''}"
+    if group["state_bytes"]:
+        return [(f"{kind} state per sequence, {group['layers']} layers", group["state_bytes"])]
+    if group["expanded_bytes_per_token"] is not None:
+        return [
+            (f"KV per token, {layers} (latent)", group["bytes_per_token"]),
+            (f"KV per token, {layers} (expanded, as transformers caches)",
+             group["expanded_bytes_per_token"]),
+        ]
+    window = f" (window {group['window']:,})" if group["window"] is not None else ""
+    return [(f"KV per token, {layers}{window}", group["bytes_per_token"])]
+
+
 def render_inspect(report: dict[str, Any], console: Console) -> None:
     base, moe, derived = report["base"], report["moe"], report["derived"]
     title = f"{report['source']} — {report['model_type']}"
@@ -121,7 +146,10 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
     for dtype, size in memory["weights_bytes"].items():
         mem.add_row(f"weights at {dtype}", f"{size:,}", human_bytes(size))
     kv = memory["kv_cache_bytes_per_token"]
-    mem.add_row(f"KV cache per token ({memory['kv_cache_dtype']})", f"{kv:,}", human_bytes(kv))
+    for group in memory["kv_cache"]["groups"]:
+        for what, size in _kv_group_rows(group):
+            mem.add_row(what, f"{size:,}", human_bytes(size))
+    mem.add_row(f"KV cache per token ({memory['kv_cache']['dtype']})", f"{kv:,}", human_bytes(kv))
     mem.add_row("FLOPs per token (≈ 2 × active)", f"{derived['flops_per_token']:,}", human_count(derived["flops_per_token"]))
     console.print(mem)
 

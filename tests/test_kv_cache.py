@@ -1,0 +1,60 @@
+"""KV cache per layer kind, with every figure derived by hand from the architecture."""
+
+from __future__ import annotations
+
+from moecfg.families import parse_config
+from moecfg.loading.files import RawConfig
+from moecfg.metrics import KvGroup, kv_cache, kv_cache_bytes, kv_cache_bytes_per_token
+from tests.conftest import load_sample, run_cli, sample
+
+BF16 = 2
+
+
+def parsed(config: dict):
+    return parse_config(RawConfig(source="test", data=config))
+
+
+def test_full_attention_every_layer():
+    # Qwen3-30B-A3B: 48 layers, 4 KV heads of 128; K and V at bf16.
+    per_token = 48 * 2 * 4 * 128 * BF16
+    assert per_token == 98_304
+    config = parsed(load_sample("Qwen3-30B-A3B.json"))
+    assert kv_cache(config) == (
+        KvGroup(kind="full_attention", layers=48, bytes_per_token=per_token),
+    )
+    assert kv_cache_bytes_per_token(config) == per_token
+    assert kv_cache_bytes(config, context=32_768, batch=3) == per_token * 32_768 * 3
+
+
+def test_sliding_layers_capped_at_their_window():
+    # Mistral with a 4096-token window on all 32 layers; 8 KV heads of 128.
+    config = parsed({**load_sample("Llama-3.1-8B.json"), "model_type": "mistral",
+                     "architectures": ["MistralForCausalLM"], "sliding_window": 4096})
+    per_token = 32 * 2 * 8 * 128 * BF16
+    assert kv_cache(config) == (
+        KvGroup(kind="sliding_attention", layers=32, bytes_per_token=per_token, window=4096),
+    )
+    assert kv_cache_bytes(config, context=1000) == per_token * 1000
+    assert kv_cache_bytes(config, context=100_000, batch=2) == per_token * 4096 * 2
+
+
+def test_fp8_cache_halves_the_bytes():
+    config = parsed(load_sample("Qwen3-30B-A3B.json"))
+    assert kv_cache_bytes_per_token(config, dtype_bytes=1) == 48 * 2 * 4 * 128
+
+
+def test_json_reports_the_groups():
+    result = run_cli("inspect", str(sample("Qwen3-30B-A3B.json")), "--format", "json")
+    memory = result.json()["memory"]
+    assert memory["kv_cache_bytes_per_token"] == 98_304
+    assert memory["kv_cache"] == {
+        "dtype": "bf16",
+        "groups": [{"kind": "full_attention", "layers": 48, "bytes_per_token": 98_304,
+                    "window": None, "state_bytes": 0, "expanded_bytes_per_token": None}],
+    }
+
+
+def test_table_names_each_group():
+    out = run_cli("inspect", str(sample("Qwen3-30B-A3B.json"))).stdout
+    assert "KV per token, 48 full-attention layers" in out
+    assert "KV cache per token (bf16)" in out
