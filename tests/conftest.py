@@ -57,3 +57,12 @@ def write_config(tmp_path: Path):
         return path
 
     return write
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Print the family-coverage summary line when the coverage test ran."""
+    import sys
+
+    module = sys.modules.get("tests.test_coverage")
+    for line in getattr(module, "SUMMARY", []):
+        terminalreporter.write_line(line)
