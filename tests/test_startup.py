@@ -1,0 +1,84 @@
+"""Start-up guard: the machine-readable paths load Typer, the stdlib and moecfg, nothing heavy.
+
+Timings are too noisy to assert on a shared machine (benchmarks/bench_cli.py reports them);
+the set of modules a run imports is exact, so this is the regression test for start-up cost.
+pydantic is not in the list: Typer 0.29 coerces every parameter through pydantic, including
+its own `--help` flag, so every Typer app that runs a command loads it (README, Performance).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+
+from moecfg.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = "sample_configs/Qwen3-30B-A3B.json"
+
+HEAVY_MODULES = frozenset(
+    {"rich", "numpy", "huggingface_hub", "gguf", "torch", "transformers", "safetensors"}
+)
+
+# Runs one command through the console-script entry point and records what it imported.
+PROBE = """\
+import json, sys
+from moecfg.cli import main
+modules_file, sys.argv = sys.argv[1], ["moecfg", *sys.argv[2:]]
+try:
+    main()
+    code = 0
+except SystemExit as exit:
+    code = exit.code or 0
+with open(modules_file, "w") as out:
+    json.dump({"code": code, "modules": sorted(sys.modules)}, out)
+"""
+
+
+def run_probe(tmp_path: Path, *argv: str) -> tuple[int, set[str], str]:
+    modules_file = tmp_path / "modules.json"
+    completed = subprocess.run(
+        [sys.executable, "-c", PROBE, str(modules_file), *argv],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert modules_file.exists(), completed.stderr
+    probe = json.loads(modules_file.read_text())
+    return probe["code"], set(probe["modules"]), completed.stdout
+
+
+def heavy_loaded(modules: set[str]) -> list[str]:
+    return sorted(name for name in modules if name.partition(".")[0] in HEAVY_MODULES)
+
+
+def test_inspect_json_loads_nothing_heavy(tmp_path: Path) -> None:
+    code, modules, stdout = run_probe(tmp_path, "inspect", SAMPLE, "--format", "json")
+    assert code == 0
+    assert json.loads(stdout)["model_type"] == "qwen3_moe"
+    assert heavy_loaded(modules) == []
+
+
+def test_inspect_table_loads_rich_and_nothing_else_heavy(tmp_path: Path) -> None:
+    code, modules, _ = run_probe(tmp_path, "inspect", SAMPLE)
+    assert code == 0
+    assert "rich" in modules
+    assert heavy_loaded(modules - {name for name in modules if name.startswith("rich")}) == []
+
+
+def test_lint_json_loads_nothing_heavy(tmp_path: Path) -> None:
+    if "lint" not in typer.main.get_command(app).commands:  # type: ignore[attr-defined]
+        pytest.skip("this moecfg has no lint command")
+    code, modules, stdout = run_probe(
+        tmp_path, "lint", "sample_configs", "--output-format", "json"
+    )
+    assert code == 0
+    json.loads(stdout)
+    assert heavy_loaded(modules) == []
