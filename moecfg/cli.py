@@ -42,17 +42,46 @@ def _warn(source: str, warnings: list[str]) -> None:
         print(f"moecfg: warning: {source}: {warning}", file=sys.stderr)
 
 
+CheckpointOption = Annotated[
+    bool | None,
+    typer.Option(
+        "--checkpoint/--no-checkpoint",
+        help="Cross-check the config against the safetensors weights next to it "
+        "[default: on when the folder holds weights].",
+        show_default=False,
+    ),
+]
+
+
+def _checkpoint_exit(source: str, report: dict) -> None:
+    """Checkpoint findings go to stderr; weights that contradict the config exit 1."""
+    section = report.get("checkpoint")
+    if section is None:
+        return
+    for finding in section["findings"]:
+        print(f"moecfg: checkpoint: {source}: {finding}", file=sys.stderr)
+    if section["status"] == "mismatch":
+        raise typer.Exit(int(ExitCode.INVALID))
+
+
 @app.command()
 def inspect(
-    path: Annotated[str, typer.Argument(help="config.json, a folder holding one, or - for stdin.")],
+    path: Annotated[
+        str,
+        typer.Argument(
+            help="config.json, a folder holding one, a .gguf file, a Hub id org/name[@revision], "
+            "or - for stdin."
+        ),
+    ],
     output_format: FormatOption = OutputFormat.table,
+    checkpoint: CheckpointOption = None,
 ) -> None:
     """Show the composed config, sparsity, parameter counts and memory of one model."""
     from moecfg.core import inspect_source
 
     source = "<stdin>" if path == "-" else path
     try:
-        report = inspect_source(path)
+        report = inspect_source(path, checkpoint=checkpoint)
     except MoecfgError as error:
         if output_format is OutputFormat.json:
             from moecfg.render.json import render_json
@@ -70,6 +99,7 @@ def inspect(
 
         render_inspect(report, make_console())
     _warn(source, report["warnings"])
+    _checkpoint_exit(source, report)
 
 
 def main() -> None:

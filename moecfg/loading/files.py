@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -28,6 +29,11 @@ class RawConfig:
     source: str  #: what to call it in messages: the path as the user gave it, or "<stdin>"
     data: dict[str, Any]
     duplicate_keys: tuple[str, ...] = ()
+    #: For sources that are not a config.json (GGUF): config key → where its value came
+    #: from ("gguf:<key>", "derived:tensors"); empty for config.json.
+    origin: Mapping[str, str] = field(default_factory=dict)
+    #: The folder the config sits in (local or a Hub snapshot), where weights may be.
+    folder: Path | None = None
 
 
 def resolve_config_path(path: Path) -> Path:
@@ -76,7 +82,12 @@ def load_file(path: Path) -> RawConfig:
     except OSError as exc:
         raise SourceError(f"cannot read: {exc.strerror}", code="unreadable") from None
     parsed = parse_json_bytes(payload)
-    return RawConfig(source=str(path), data=parsed.data, duplicate_keys=parsed.duplicate_keys)
+    return RawConfig(
+        source=str(path),
+        data=parsed.data,
+        duplicate_keys=parsed.duplicate_keys,
+        folder=config_path.parent,
+    )
 
 
 def load_stdin() -> RawConfig:
@@ -85,7 +96,31 @@ def load_stdin() -> RawConfig:
 
 
 def load_source(spec: str) -> RawConfig:
-    """Load what the user named on the command line."""
+    """Load what the user named: `-`, a local path (always first), a GGUF, or a Hub id."""
     if spec == "-":
         return load_stdin()
-    return load_file(Path(spec))
+    path = Path(spec)
+    if os.path.lexists(path):
+        if path.suffix.lower() == ".gguf" or (path.is_file() and _starts_with_gguf_magic(path)):
+            return load_gguf(path, spec)
+        return load_file(path)
+    from moecfg.loading.hub import load_hub, parse_hub_id
+
+    hub_id = parse_hub_id(spec)
+    if hub_id is not None:
+        return load_hub(hub_id)
+    return load_file(path)
+
+
+def _starts_with_gguf_magic(path: Path) -> bool:
+    from moecfg.loading.gguf import is_gguf_file
+
+    return is_gguf_file(path)
+
+
+def load_gguf(path: Path, source: str) -> RawConfig:
+    """A GGUF's metadata, mapped to the config.json keys of its family."""
+    from moecfg.loading.gguf_config import load_gguf_config
+
+    mapped = load_gguf_config(path)
+    return RawConfig(source=source, data=mapped.data, origin=mapped.origin)

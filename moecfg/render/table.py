@@ -153,6 +153,11 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
     mem.add_row("FLOPs per token (≈ 2 × active)", f"{derived['flops_per_token']:,}", human_count(derived["flops_per_token"]))
     console.print(mem)
 
+    if "checkpoint" in report:
+        from moecfg.render.checkpoint_table import render_checkpoint
+
+        render_checkpoint(report["checkpoint"], console)
+
     for excluded in report["excluded"]:
         console.print(f"[yellow]not counted:[/] {excluded}")
     for warning in report["warnings"]:
