@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from moecfg.deploy import KV_DTYPE_BYTES, WEIGHT_DTYPES, build_deployment_spec
 from moecfg.errors import ExitCode, MoecfgError
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ def _root() -> None:
 class OutputFormat(str, Enum):
     table = "table"
     json = "json"
+    markdown = "markdown"
 
     def __str__(self) -> str:
         return self.value
@@ -35,6 +37,38 @@ class OutputFormat(str, Enum):
 FormatOption = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
 ]
+
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", metavar="KEY=VALUE",
+                 help="What-if: set a field of the composed config before measuring (repeatable)."),
+]
+ContextOption = Annotated[
+    int | None, typer.Option("--context", min=1, help="Deployment: tokens per sequence [default: max_position_embeddings].")
+]
+BatchOption = Annotated[int | None, typer.Option("--batch", min=1, help="Deployment: sequences at once [default: 1].")]
+KvDtype = Enum("KvDtype", {name: name for name in KV_DTYPE_BYTES}, type=str)  # type: ignore[misc]
+WeightsDtype = Enum("WeightsDtype", {name: name for name in WEIGHT_DTYPES}, type=str)  # type: ignore[misc]
+KvDtypeOption = Annotated[KvDtype | None, typer.Option("--kv-dtype", help="Deployment: KV cache dtype [default: bf16].")]
+WeightsDtypeOption = Annotated[
+    WeightsDtype | None,
+    typer.Option("--weights-dtype", help="Deployment: weights dtype; checkpoint = its quantization_config [default: all]."),
+]
+GpuMemoryOption = Annotated[
+    str | None, typer.Option("--gpu-memory", metavar="SIZE", help="Deployment: GPU memory, e.g. 80GB or 24GiB.")
+]
+
+
+def _fail(source: str, error: MoecfgError, output_format: OutputFormat) -> typer.Exit:
+    """Report an error (also as a JSON document in JSON mode) and give the exit to raise."""
+    if output_format is OutputFormat.json:
+        from moecfg.render.json import render_json
+        from moecfg.report import error_report
+
+        sys.stdout.write(render_json(error_report(source, error)))
+    print(error.line(source), file=sys.stderr)
+    return typer.Exit(int(error.exit_code))
 
 
 def _warn(source: str, warnings: list[str]) -> None:
@@ -74,6 +108,12 @@ def inspect(
         ),
     ],
     output_format: FormatOption = OutputFormat.table,
+    assignments: SetOption = None,
+    context: ContextOption = None,
+    batch: BatchOption = None,
+    kv_dtype: KvDtypeOption = None,
+    weights_dtype: WeightsDtypeOption = None,
+    gpu_memory: GpuMemoryOption = None,
     checkpoint: CheckpointOption = None,
 ) -> None:
     """Show the composed config, sparsity, parameter counts and memory of one model."""
@@ -81,25 +121,69 @@ def inspect(
 
     source = "<stdin>" if path == "-" else path
     try:
-        report = inspect_source(path, checkpoint=checkpoint)
+        deployment = build_deployment_spec(context, batch, kv_dtype, weights_dtype, gpu_memory)
+        report = inspect_source(
+            path, overrides=assignments or (), deployment=deployment, checkpoint=checkpoint
+        )
     except MoecfgError as error:
-        if output_format is OutputFormat.json:
-            from moecfg.render.json import render_json
-            from moecfg.report import error_report
-
-            sys.stdout.write(render_json(error_report(source, error)))
-        print(error.line(source), file=sys.stderr)
-        raise typer.Exit(int(error.exit_code)) from None
+        raise _fail(source, error, output_format) from None
     if output_format is OutputFormat.json:
         from moecfg.render.json import render_json
 
         sys.stdout.write(render_json(report))
+    elif output_format is OutputFormat.markdown:
+        from moecfg.render.markdown import render_inspect_markdown
+
+        sys.stdout.write(render_inspect_markdown(report))
     else:
         from moecfg.render.table import make_console, render_inspect
 
         render_inspect(report, make_console())
     _warn(source, report["warnings"])
     _checkpoint_exit(source, report)
+
+
+@app.command()
+def compare(
+    paths: Annotated[list[str], typer.Argument(help="Two or more configs, anything inspect accepts.")],
+    output_format: FormatOption = OutputFormat.table,
+    assignments: SetOption = None,
+    context: ContextOption = None,
+    batch: BatchOption = None,
+    kv_dtype: KvDtypeOption = None,
+    weights_dtype: WeightsDtypeOption = None,
+    gpu_memory: GpuMemoryOption = None,
+) -> None:
+    """Compare models side by side: experts, top-k, sparsity, total and active parameters, memory."""
+    from moecfg.compare import build_comparison
+    from moecfg.core import inspect_source
+
+    if len(paths) < 2:
+        raise typer.BadParameter("give at least two configs to compare", param_hint="PATHS")
+    reports = []
+    for path in paths:
+        source = "<stdin>" if path == "-" else path
+        try:
+            deployment = build_deployment_spec(context, batch, kv_dtype, weights_dtype, gpu_memory)
+            reports.append(inspect_source(path, overrides=assignments or (), deployment=deployment))
+        except MoecfgError as error:
+            raise _fail(source, error, output_format) from None
+    comparison = build_comparison(reports)
+    if output_format is OutputFormat.json:
+        from moecfg.render.json import render_json
+
+        sys.stdout.write(render_json(comparison))
+    elif output_format is OutputFormat.markdown:
+        from moecfg.render.markdown import render_compare_markdown
+
+        sys.stdout.write(render_compare_markdown(comparison))
+    else:
+        from moecfg.render.compare_table import render_compare
+        from moecfg.render.table import make_console
+
+        render_compare(comparison, make_console())
+    for report in reports:
+        _warn(report["source"], report["warnings"])
 
 
 def main() -> None:

@@ -8,6 +8,8 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from moecfg.render.deployment_table import render_deployment, render_overrides
+from moecfg.render.pictures import layer_map, parameter_bar
 from moecfg.render.units import human_bytes, human_count
 
 _HOW_STYLE = {"present": "green", "default": "yellow", "derived": "cyan", "missing": "red"}
@@ -87,6 +89,7 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
     if report["family"] != report["model_type"]:
         title += f" (read as {report['family']})"
     console.print(f"[bold]{title}[/]  {'MoE' if report['is_moe'] else 'dense'}")
+    render_overrides(report, console)
 
     model = _fact_table("Model")
     for name in ("hidden_size", "num_hidden_layers", "vocab_size", "max_position_embeddings",
@@ -120,6 +123,8 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
         sparsity.add_row("dense layers", str(derived["dense_layer_count"]), "[cyan]derived[/]")
         console.print(sparsity)
 
+    console.print(layer_map(report))
+
     params = report["params"]
     table = Table(title="Parameters", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
     table.add_column("part")
@@ -137,6 +142,7 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
         f"{derived['active_share']:.1%}",
     )
     console.print(table)
+    console.print(parameter_bar(report))
 
     memory = report["memory"]
     mem = Table(title="Memory", box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
@@ -152,6 +158,8 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
     mem.add_row(f"KV cache per token ({memory['kv_cache']['dtype']})", f"{kv:,}", human_bytes(kv))
     mem.add_row("FLOPs per token (≈ 2 × active)", f"{derived['flops_per_token']:,}", human_count(derived["flops_per_token"]))
     console.print(mem)
+    if "deployment" in report:
+        render_deployment(report["deployment"], console)
 
     if "checkpoint" in report:
         from moecfg.render.checkpoint_table import render_checkpoint

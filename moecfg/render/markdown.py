@@ -1,0 +1,135 @@
+"""Markdown output for PR comments and GitHub job summaries (`>> $GITHUB_STEP_SUMMARY`).
+
+Pure functions from a report (or comparison) to a string: GitHub pipe tables, the pictures in
+`text` code blocks, no Rich.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from moecfg.compare import cell_text
+from moecfg.metrics import PARTS
+from moecfg.render.pictures import layer_map_lines, parameter_bar_lines
+from moecfg.render.units import human_bytes, human_count
+
+#: Per-layer and summarised fields that the layer map shows instead of a table row.
+_SHOWN_ELSEWHERE = ("base.layer_types", "moe.moe_layers")
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] = ()) -> list[str]:
+    """A GitHub pipe table; `align` holds "l" or "r" per column (left by default)."""
+    marks = [("---:" if a == "r" else "---") for a in [*align, *"l" * len(header)][: len(header)]]
+    out = ["| " + " | ".join(_escape(h) for h in header) + " |", "| " + " | ".join(marks) + " |"]
+    out += ["| " + " | ".join(_escape(cell) for cell in row) + " |" for row in rows]
+    return out
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_value(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_value(v) for v in value)
+    return str(value)
+
+
+def _config_rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows = []
+    for part in ("base", "moe"):
+        for name, value in (report[part] or {}).items():
+            key = f"{part}.{name}"
+            if key not in _SHOWN_ELSEWHERE:
+                rows.append((key, _value(value), report["provenance"].get(key, "")))
+    return rows
+
+
+def _code_block(lines: list[str]) -> list[str]:
+    return ["```text", *lines, "```"]
+
+
+def render_inspect_markdown(report: dict[str, Any]) -> str:
+    """One model: config with provenance, pictures, parameters, memory, deployment."""
+    kind = "MoE" if report["is_moe"] else "dense"
+    family = f", read as {report['family']}" if report["family"] != report["model_type"] else ""
+    out = [f"## `{report['source']}` — {report['model_type']} ({kind}{family})", ""]
+    for override in report.get("overrides", []):
+        out.append(f"- **override** `{override['field']}` = `{_value(override['value'])}` "
+                   f"(was `{_value(override['was'])}`)")
+    if report.get("overrides"):
+        out.append("")
+    out += ["### Config", "", *table(("field", "value", "how found"), _config_rows(report), "lrl"), ""]
+    out += ["### Layers", "", *_code_block(layer_map_lines(report)), ""]
+    params, derived = report["params"], report["derived"]
+    rows = [
+        (part, f"{value:,}", human_count(value), f"{value / params['total']:.1%}")
+        for part in PARTS
+        if (value := params.get(part, 0))
+    ]
+    rows.append(("**total**", f"{params['total']:,}", human_count(params["total"]), "100.0%"))
+    rows.append(("**active per token**", f"{params['active']:,}", human_count(params["active"]),
+                 f"{derived['active_share']:.1%}"))
+    out += ["### Parameters", "", *table(("part", "params", "", "share"), rows, "lrrr"), ""]
+    out += [*_code_block(parameter_bar_lines(report)), ""]
+    memory = report["memory"]
+    rows = [(f"weights at {d}", f"{size:,}", human_bytes(size)) for d, size in memory["weights_bytes"].items()]
+    kv = memory["kv_cache_bytes_per_token"]
+    rows.append((f"KV cache per token ({memory.get('kv_cache_dtype', 'bf16')})", f"{kv:,}", human_bytes(kv)))
+    flops = derived["flops_per_token"]
+    rows.append(("FLOPs per token (≈ 2 × active)", f"{flops:,}", human_count(flops)))
+    out += ["### Memory", "", *table(("what", "bytes", ""), rows, "lrr"), ""]
+    if "deployment" in report:
+        out += deployment_markdown(report["deployment"])
+    out += [f"- not counted: {excluded}" for excluded in report["excluded"]]
+    out += [f"- warning: {warning}" for warning in report["warnings"]]
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def deployment_markdown(deployment: dict[str, Any]) -> list[str]:
+    title = (f"### Deployment: {deployment['context']:,} tokens × batch {deployment['batch']}, "
+             f"KV at {deployment['kv_dtype']}")
+    rows = [(f"KV cache, {g['layers']} {g['kind']} layers", f"{g['bytes']:,}", human_bytes(g["bytes"]))
+            for g in deployment["kv_cache_groups"]]
+    kv = deployment["kv_cache_bytes"]
+    rows.append(("**KV cache total**", f"{kv:,}", human_bytes(kv)))
+    out = [title, "", *table(("what", "bytes", ""), rows, "lrr"), ""]
+    header = ["weights", "total params", "+ KV cache", "active read/token"]
+    fits = deployment["fits"]
+    if fits is not None:
+        header.append(f"on {human_bytes(deployment['gpu_memory_bytes'])}")
+    rows = []
+    for dtype, weights in deployment["weights_bytes"].items():
+        row = [dtype, human_bytes(weights), human_bytes(deployment["total_bytes"][dtype]),
+               human_bytes(deployment["weight_bytes_read_per_token"][dtype])]
+        if fits is not None:
+            row.append(cell_text("headroom", fits[dtype]["headroom_bytes"]))
+        rows.append(row)
+    out += [*table(header, rows, "lrrrr"), ""]
+    return out
+
+
+def render_compare_markdown(comparison: dict[str, Any]) -> str:
+    """Models side by side; cells of rows where the models differ are bold."""
+    header = ["", *(model["name"] for model in comparison["models"])]
+    rows = []
+    for row in comparison["rows"]:
+        cells = [cell_text(row["unit"], value) for value in row["values"]]
+        if row["differs"]:
+            cells = [f"**{cell}**" for cell in cells]
+        rows.append([row["label"], *cells])
+    out = ["## Comparison", "", *table(header, rows, "l" + "r" * len(comparison["models"]))]
+    for model in comparison["models"]:
+        for override in model["overrides"]:
+            out.append(f"- {model['name']}: **override** `{override['field']}` = "
+                       f"`{_value(override['value'])}` (was `{_value(override['was'])}`)")
+    return "\n".join(out) + "\n"
