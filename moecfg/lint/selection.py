@@ -8,6 +8,7 @@ from the layer below. `ALL` matches every rule.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
@@ -29,8 +30,10 @@ class Layer:
     select: Sequence[str] | None = None
     extend_select: Sequence[str] = ()
     ignore: Sequence[str] = ()
-    #: Glob (matched against the file's path) → selectors ignored for matching files.
+    #: Glob (matched against the file's path relative to `root`) → selectors ignored there.
     per_file_ignores: dict[str, Sequence[str]] = field(default_factory=dict)
+    #: The folder per-file-ignores patterns are relative to (the pyproject.toml's folder).
+    root: str = "."
     origin: str = "command line"
 
 
@@ -70,14 +73,15 @@ class Selection:
     """The rules enabled for the run, and per-file exceptions."""
 
     enabled: frozenset[str]
-    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    #: (root folder, glob relative to it, selectors ignored for the files it matches)
+    per_file_ignores: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
 
     def allows(self, code: str, path: str) -> bool:
         if code not in self.enabled:
             return False
-        normalized = path.replace("\\", "/").removeprefix("./")
-        for pattern, selectors in self.per_file_ignores:
-            if fnmatch(normalized, pattern) and _best(selectors, code) is not None:
+        for root, pattern, selectors in self.per_file_ignores:
+            relative = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
+            if fnmatch(relative.replace(os.sep, "/"), pattern) and _best(selectors, code) is not None:
                 return False
         return True
 
@@ -85,10 +89,10 @@ class Selection:
 def resolve(layers: Sequence[Layer]) -> Selection:
     """The selection after applying each layer in turn, starting from every rule."""
     enabled = frozenset(r.code for r in ALL_RULES)
-    per_file: list[tuple[str, tuple[str, ...]]] = []
+    per_file: list[tuple[str, str, tuple[str, ...]]] = []
     for layer in layers:
         enabled = apply_layer(enabled, layer)
         for pattern, selectors in layer.per_file_ignores.items():
             validate(selectors, layer.origin)
-            per_file.append((pattern, tuple(selectors)))
+            per_file.append((layer.root, pattern, tuple(selectors)))
     return Selection(enabled, tuple(per_file))

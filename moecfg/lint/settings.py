@@ -79,5 +79,6 @@ def load_layer(path: Path) -> Layer:
             pattern: _strings(path, f"per-file-ignores.{pattern}", codes)
             for pattern, codes in per_file.items()
         },
+        root=str(path.parent),
         origin=str(path),
     )
