@@ -186,6 +186,52 @@ def compare(
         _warn(report["source"], report["warnings"])
 
 
+SelectorOption = Annotated[list[str] | None, typer.Option(help="Rule codes or prefixes, comma-separated.")]
+
+
+@app.command()
+def lint(
+    paths: Annotated[list[str] | None, typer.Argument(help="config.json files, folders or globs.")] = None,
+    select: SelectorOption = None,
+    extend_select: SelectorOption = None,
+    ignore: SelectorOption = None,
+    output_format: Annotated[
+        str, typer.Option(help="full, concise, json, github or sarif.", case_sensitive=False)
+    ] = "full",
+    exit_zero: Annotated[bool, typer.Option(help="Exit 0 even with findings (2 stays 2).")] = False,
+    isolated: Annotated[bool, typer.Option(help="Ignore [tool.moecfg] in pyproject.toml.")] = False,
+) -> None:
+    """Check configs against coded rules; exit 1 on error findings, 2 on usage errors."""
+    from moecfg.lint.command import run_lint
+    from moecfg.lint.output import OutputFormat as LintOutputFormat
+
+    try:
+        chosen = LintOutputFormat(output_format.lower())
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{output_format}' is not one of {', '.join(f.value for f in LintOutputFormat)}",
+            param_hint="'--output-format'",
+        ) from None
+    code = run_lint(
+        paths or [],
+        select=select,
+        extend_select=extend_select,
+        ignore=ignore,
+        output_format=chosen,
+        exit_zero=exit_zero,
+        isolated=isolated,
+    )
+    raise typer.Exit(int(code))
+
+
+@app.command()
+def rules(code: Annotated[str | None, typer.Argument(help="A rule code, e.g. MOE001.")] = None) -> None:
+    """List the lint rules, or print one rule's documentation."""
+    from moecfg.lint.command import run_rules
+
+    raise typer.Exit(int(run_rules(code)))
+
+
 def main() -> None:
     """Console-script entry point: a crash is reported in one line, never as a traceback."""
     try:
