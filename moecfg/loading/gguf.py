@@ -211,10 +211,12 @@ def _read_value(cursor: _Cursor, code: int, depth: int = 0) -> Any:
 
 def _read_count(cursor: _Cursor, what: str, cap: int, record_bytes: int) -> int:
     count = cursor.u64()
-    limit = min(cap, cursor.remaining() // record_bytes)
-    if count > limit:
+    if count > cap:
+        raise cursor.malformed(f"{what} count {count} exceeds the limit of {cap}")
+    if count * record_bytes > cursor.remaining():
         raise cursor.malformed(
-            f"{what} count {count} exceeds what the file can hold ({limit})"
+            f"{what} count {count} needs at least {count * record_bytes} bytes, only "
+            f"{cursor.remaining()} remain (truncated file or corrupt count)"
         )
     return count
 

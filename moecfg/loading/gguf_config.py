@@ -259,6 +259,10 @@ def _llama4(out: GgufConfig, meta: _Metadata, moe_layers: set[int]) -> None:
         out.put("moe_layers", sorted(moe_layers), "derived:tensors")
 
 
+def _dense_llama(out: GgufConfig, meta: _Metadata, moe_layers: set[int]) -> None:
+    _copy(out, meta, {"intermediate_size": ("feed_forward_length", "int")})
+
+
 @dataclass(frozen=True)
 class ArchMapping:
     model_type: str
@@ -266,10 +270,13 @@ class ArchMapping:
     fill: Callable[[GgufConfig, _Metadata, set[int]], None]
 
 
+#: llama.cpp has no mixtral architecture: Mixtral is `llama` with `llama.expert_count` > 0.
+LLAMA_WITH_EXPERTS = ArchMapping("mixtral", "MixtralForCausalLM", _every_layer_moe("num_local_experts"))
+LLAMA_DENSE = ArchMapping("llama", "LlamaForCausalLM", _dense_llama)
+
 ARCHITECTURES: dict[str, ArchMapping] = {
     "qwen3moe": ArchMapping("qwen3_moe", "Qwen3MoeForCausalLM", _qwen),
     "qwen2moe": ArchMapping("qwen2_moe", "Qwen2MoeForCausalLM", _qwen),
-    "mixtral": ArchMapping("mixtral", "MixtralForCausalLM", _every_layer_moe("num_local_experts")),
     "olmoe": ArchMapping("olmoe", "OlmoeForCausalLM", _every_layer_moe("num_experts")),
     "gpt-oss": ArchMapping("gpt_oss", "GptOssForCausalLM", _every_layer_moe("num_local_experts")),
     "llama4": ArchMapping("llama4", "Llama4ForConditionalGeneration", _llama4),
@@ -288,10 +295,8 @@ def _resolve_arch(header: GgufHeader) -> tuple[str, ArchMapping]:
                           key="general.architecture", code="wrong_type")
     arch = entry.value
     meta = _Metadata(header, arch)
-    if arch == "llama" and (meta.int("expert_count") or 0) > 0:
-        return arch, ARCHITECTURES["mixtral"]
     if arch == "llama":
-        return arch, ArchMapping("llama", "LlamaForCausalLM", _dense_llama)
+        return arch, LLAMA_WITH_EXPERTS if (meta.int("expert_count") or 0) > 0 else LLAMA_DENSE
     if arch not in ARCHITECTURES:
         supported = ", ".join(sorted([*ARCHITECTURES, "llama"]))
         raise ConfigError(
@@ -300,10 +305,6 @@ def _resolve_arch(header: GgufHeader) -> tuple[str, ArchMapping]:
             code="unsupported_model_type",
         )
     return arch, ARCHITECTURES[arch]
-
-
-def _dense_llama(out: GgufConfig, meta: _Metadata, moe_layers: set[int]) -> None:
-    _copy(out, meta, {"intermediate_size": ("feed_forward_length", "int")})
 
 
 def gguf_to_config(header: GgufHeader) -> GgufConfig:
