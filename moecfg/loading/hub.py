@@ -62,10 +62,11 @@ def download(hub_id: HubId, filename: str) -> Path:
     try:
         return Path(huggingface_hub.hf_hub_download(hub_id.repo_id, filename, revision=hub_id.revision))
     except errors.LocalEntryNotFoundError:
+        why = "HF_HUB_OFFLINE is set" if huggingface_hub.constants.HF_HUB_OFFLINE else "the Hub is unreachable"
         raise _hub_error(
             hub_id,
             f"{filename} at revision '{hub_id.revision_name}' is not in the local Hub cache "
-            f"({huggingface_hub.constants.HF_HUB_CACHE}) and downloading is off or failed",
+            f"({huggingface_hub.constants.HF_HUB_CACHE}) and {why}",
             "hub_not_cached",
         ) from None
     except errors.RevisionNotFoundError:
