@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from moecfg.deploy import DeploymentSpec, deployment_report
-from moecfg.families import FAMILIES
-from moecfg.loading.checkpoint import checkpoint_section
+from moecfg.families import FAMILIES, parse_config
 from moecfg.loading.files import load_source
-from moecfg.loading.gguf_config import parse_source_config
+from moecfg.loading.safetensors_header import holds_weights
 from moecfg.report import build_report
-from moecfg.whatif import Override, apply_overrides
+
+if TYPE_CHECKING:
+    from moecfg.deploy import DeploymentSpec
+    from moecfg.whatif import Override
+
+# GGUF, what-if, deployment and checkpoint code is imported only on the branch that uses it:
+# a plain `inspect config.json` pays for none of it (benchmarks/bench_cli.py, README).
 
 
 def inspect_source(
@@ -30,16 +34,28 @@ def inspect_source(
     config's folder holds safetensors, False skips it (moecfg.loading.checkpoint).
     """
     raw = load_source(spec)
-    config = parse_source_config(raw)
+    if raw.origin:
+        from moecfg.loading.gguf_config import parse_source_config
+
+        config = parse_source_config(raw)
+    else:
+        config = parse_config(raw)
     applied: list[Override] = []
     if overrides:
+        from moecfg.whatif import apply_overrides
+
         config, applied = apply_overrides(config, FAMILIES[config.family], overrides)
     report = build_report(raw.source, config)
-    section = checkpoint_section(config, raw, report["params"]["total"], checkpoint)
-    if section is not None:
-        report["checkpoint"] = section
+    if checkpoint or (checkpoint is None and raw.folder is not None and holds_weights(raw.folder)):
+        from moecfg.loading.checkpoint import checkpoint_section
+
+        section = checkpoint_section(config, raw, report["params"]["total"], checkpoint)
+        if section is not None:
+            report["checkpoint"] = section
     if applied:
         report["overrides"] = [asdict(override) for override in applied]
     if deployment is not None:
+        from moecfg.deploy import deployment_report
+
         report["deployment"] = deployment_report(config, raw.data, deployment)
     return report

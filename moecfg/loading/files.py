@@ -21,6 +21,9 @@ from moecfg.loading.jsonparse import parse_json_bytes
 #: payloads while keeping parse time and memory bounded on hostile input.
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
+#: The first bytes of every GGUF file. Sniffed here, so a JSON input never imports the reader.
+GGUF_MAGIC = b"GGUF"
+
 
 @dataclass(frozen=True, slots=True)
 class RawConfig:
@@ -113,9 +116,11 @@ def load_source(spec: str) -> RawConfig:
 
 
 def _starts_with_gguf_magic(path: Path) -> bool:
-    from moecfg.loading.gguf import is_gguf_file
-
-    return is_gguf_file(path)
+    try:
+        with open(path, "rb") as stream:
+            return stream.read(len(GGUF_MAGIC)) == GGUF_MAGIC
+    except OSError:
+        return False
 
 
 def load_gguf(path: Path, source: str) -> RawConfig:

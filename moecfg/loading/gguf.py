@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from moecfg.errors import ConfigError, SourceError
+from moecfg.loading.files import GGUF_MAGIC
 
-GGUF_MAGIC = b"GGUF"
 SUPPORTED_VERSIONS = (2, 3)
 #: The spec limits keys to 65535 bytes.
 MAX_KEY_BYTES = 65535
@@ -268,15 +268,6 @@ def read_header(stream: BinaryIO, size: int) -> GgufHeader:
         cursor.what = f"tensor info {index}"
         tensors.append(_read_tensor(cursor))
     return GgufHeader(version=version, metadata=metadata, tensors=tuple(tensors))
-
-
-def is_gguf_file(path: Path) -> bool:
-    """Whether a regular file starts with the GGUF magic (extension aside)."""
-    try:
-        with open(path, "rb") as stream:
-            return stream.read(4) == GGUF_MAGIC
-    except OSError:
-        return False
 
 
 def read_gguf(path: Path) -> GgufHeader:
