@@ -18,6 +18,7 @@ from moecfg.model import (
     BaseConfig,
     LinearAttentionConfig,
     MambaConfig,
+    MlaConfig,
     ModelConfig,
     MoeConfig,
 )
@@ -45,6 +46,14 @@ class ParamCounts:
     total: int
     #: Parameters touched per token: everything but routed experts, plus k experts per MoE layer.
     active: int
+    #: Multi-token-prediction layers stored in the checkpoint but not built by transformers;
+    #: not part of `total` (see mtp_params).
+    mtp: int = 0
+
+    @property
+    def checkpoint_total(self) -> int:
+        """What the released checkpoint holds: the counted model plus its MTP layers."""
+        return self.total + self.mtp
 
 
 def linear(in_features: int, out_features: int, bias: bool) -> int:
@@ -58,6 +67,8 @@ def gated_mlp(hidden_size: int, intermediate_size: int, bias: bool) -> int:
 
 def attention_params(base: BaseConfig) -> int:
     """One GQA attention block: q, k, v, o projections plus optional per-head q/k norms."""
+    if base.mla is not None:
+        return mla_attention_params(base, base.mla)
     h, d = base.hidden_size, base.head_dim
     q_out, kv_out = base.num_attention_heads * d, base.num_key_value_heads * d
     params = (
@@ -68,6 +79,33 @@ def attention_params(base: BaseConfig) -> int:
     if base.qk_norm:
         params += 2 * d
     return params
+
+
+def mla_attention_params(base: BaseConfig, mla: MlaConfig) -> int:
+    """One latent-attention block as transformers' DeepseekV2/V3Attention builds it.
+
+    Queries: q_a_proj (h → q_lora, biased iff attention_bias), q_a_layernorm (q_lora) and
+    q_b_proj (q_lora → H·(nope+rope)); or one unbiased q_proj (h → H·(nope+rope)) when
+    q_lora_rank is None. Keys/values: kv_a_proj_with_mqa (h → kv_lora + rope, biased iff
+    attention_bias), kv_a_layernorm (kv_lora) and kv_b_proj (kv_lora → H·(nope+v)). Output:
+    o_proj (H·v → h).
+    """
+    h, heads = base.hidden_size, base.num_attention_heads
+    q_out = heads * mla.qk_head_dim
+    if mla.q_lora_rank is None:
+        query = linear(h, q_out, False)
+    else:
+        query = (
+            linear(h, mla.q_lora_rank, base.attention_bias)
+            + mla.q_lora_rank
+            + linear(mla.q_lora_rank, q_out, False)
+        )
+    key_value = (
+        linear(h, mla.kv_lora_rank + mla.qk_rope_head_dim, base.attention_bias)
+        + mla.kv_lora_rank
+        + linear(mla.kv_lora_rank, heads * (mla.qk_nope_head_dim + mla.v_head_dim), False)
+    )
+    return query + key_value + linear(heads * mla.v_head_dim, h, base.attention_output_bias)
 
 
 def expert_params(hidden_size: int, moe: MoeConfig) -> int:
@@ -107,7 +145,34 @@ def count_params(config: ModelConfig) -> ParamCounts:
             assert base.intermediate_size is not None, "dense layer without a dense MLP width"
             parts["dense_mlp"] += gated_mlp(h, base.intermediate_size, base.mlp_bias)
     total = sum(parts.values())
-    return ParamCounts(parts=parts, total=total, active=total - parts["routed_experts"] + active_routed)
+    return ParamCounts(
+        parts=parts,
+        total=total,
+        active=total - parts["routed_experts"] + active_routed,
+        mtp=mtp_params(config),
+    )
+
+
+def mtp_params(config: ModelConfig) -> int:
+    """The multi-token-prediction layers as DeepSeek-V3's checkpoint stores them (`model.layers.61.*`).
+
+    Each is one more decoder layer of the last layer's kind (attention, its two norms, and the
+    MoE block when the last layer has one), plus `enorm` and `hnorm` (h each), `eh_proj`
+    (2h → h, no bias), `shared_head.norm` (h), and the copies of the embedding (`embed_tokens`)
+    and output head (`shared_head.head`) that the checkpoint repeats in every MTP layer.
+    """
+    base, moe = config.base, config.moe
+    if not base.num_mtp_layers:
+        return 0
+    h = base.hidden_size
+    if moe is not None and base.num_hidden_layers - 1 in moe.moe_layers:
+        mlp = sum(moe_layer_params(h, moe).values())
+    else:
+        assert base.intermediate_size is not None, "dense MTP layer without a dense MLP width"
+        mlp = gated_mlp(h, base.intermediate_size, base.mlp_bias)
+    decoder_layer = attention_params(base) + 2 * h + mlp
+    projections = 3 * h + linear(2 * h, h, False) + 2 * base.vocab_size * h
+    return base.num_mtp_layers * (decoder_layer + projections)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -128,7 +193,8 @@ class KvGroup:
     window: int | None = None
     #: Fixed per-sequence state (linear attention / Mamba), summed over these layers.
     state_bytes: int = 0
-    #: MLA only: K and V as transformers' eager cache holds them, decompressed per head.
+    #: MLA only: K and V decompressed per head, as a runtime that does not keep the latent
+    #: caches them (`bytes_per_token` is then the latent; see mla_kv_group).
     expanded_bytes_per_token: int | None = None
 
 
@@ -144,6 +210,24 @@ def attention_kv_group(config: ModelConfig, kind: str, layers: int, dtype_bytes:
         layers=layers,
         bytes_per_token=int(layers * per_layer * dtype_bytes),
         window=base.sliding_window if kind == SLIDING_ATTENTION else None,
+    )
+
+
+def mla_kv_group(mla: MlaConfig, layers: int, num_heads: int, dtype_bytes: float) -> KvGroup:
+    """Latent-attention layers, measured both ways a runtime can cache them.
+
+    `bytes_per_token` is the latent: `kv_lora_rank + qk_rope_head_dim` values per layer (the
+    rotary key is shared by all heads), which vLLM, SGLang and transformers 5 keep.
+    `expanded_bytes_per_token` is K and V rebuilt per head, `H·(nope+rope) + H·v` values per
+    layer, which a runtime that does not keep the latent (transformers 4) caches.
+    """
+    latent = mla.kv_lora_rank + mla.qk_rope_head_dim
+    expanded = num_heads * mla.qk_head_dim + num_heads * mla.v_head_dim
+    return KvGroup(
+        kind="mla",
+        layers=layers,
+        bytes_per_token=int(layers * latent * dtype_bytes),
+        expanded_bytes_per_token=int(layers * expanded * dtype_bytes),
     )
 
 
@@ -191,6 +275,8 @@ def kv_cache(config: ModelConfig, dtype_bytes: float = KV_DTYPE_BYTES) -> tuple[
             )
             state = int(layers * per_layer * dtype_bytes)
             groups.append(KvGroup(kind=kind, layers=layers, bytes_per_token=0, state_bytes=state))
+        elif base.mla is not None:
+            groups.append(mla_kv_group(base.mla, layers, base.num_attention_heads, dtype_bytes))
         else:
             groups.append(attention_kv_group(config, kind, layers, dtype_bytes))
     return tuple(groups)

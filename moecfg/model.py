@@ -62,6 +62,26 @@ class MambaConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MlaConfig:
+    """Multi-head latent attention (DeepSeek-V2/V3, Kimi-K2) in place of q/k/v projections.
+
+    Keys and values are rebuilt per head from one shared latent of `kv_lora_rank` values plus a
+    `qk_rope_head_dim` rotary key, which is what a latent-caching runtime keeps per token.
+    """
+
+    #: Rank of the query compression (q_a_proj → q_b_proj); None means a plain q_proj.
+    q_lora_rank: int | None
+    kv_lora_rank: int
+    qk_nope_head_dim: int
+    qk_rope_head_dim: int
+    v_head_dim: int
+
+    @property
+    def qk_head_dim(self) -> int:
+        return self.qk_nope_head_dim + self.qk_rope_head_dim
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BaseConfig:
     """Shape of a Llama-style decoder: attention, vocabulary, RoPE, norms and the dense MLP."""
 
@@ -95,6 +115,12 @@ class BaseConfig:
     linear_attention: LinearAttentionConfig | None = None
     #: The mixer of MAMBA layers, when the model has any.
     mamba: MambaConfig | None = None
+    #: Latent attention replacing the q/k/v projections of every attention layer, when used.
+    mla: MlaConfig | None = None
+    #: Multi-token-prediction layers the checkpoint stores after the decoder
+    #: (`num_nextn_predict_layers`); transformers does not build them, so they are not in
+    #: the counted model (metrics.mtp_params sizes them).
+    num_mtp_layers: int = 0
 
     @property
     def gqa_group_size(self) -> int:
@@ -118,6 +144,13 @@ class MoeConfig:
     n_group: int | None = None
     topk_group: int | None = None
     router_bias: bool = False
+    #: How the k experts are picked, when the family's router has more than one way: DeepSeek-V2
+    #: "greedy" / "group_limited_greedy" (max score per group); "noaux_tc" is DeepSeek-V3's
+    #: group-limited pick on bias-corrected scores (top-2 sum per group).
+    topk_method: str | None = None
+    #: A per-expert `e_score_correction_bias` added to the scores for choosing experts only. It is
+    #: a buffer, not a parameter: it is in the checkpoint but not in the parameter counts.
+    score_correction_bias: bool = False
     expert_bias: bool = False
     #: Shared experts run on every token; stored as one MLP of `shared_expert_intermediate_size`.
     num_shared_experts: int = 0

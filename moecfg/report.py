@@ -7,6 +7,7 @@ later versions add fields, never rename these (README, "JSON contract").
 from __future__ import annotations
 
 from dataclasses import fields as dataclass_fields
+from dataclasses import is_dataclass
 from typing import Any
 
 from moecfg import metrics
@@ -22,6 +23,8 @@ def _dataclass_dict(value: Any) -> dict[str, Any]:
         item = getattr(value, f.name)
         if isinstance(item, tuple):
             item = list(item)
+        elif is_dataclass(item):
+            item = _dataclass_dict(item)
         elif item is not None and hasattr(item, "items"):
             item = dict(item)
         out[f.name] = item
@@ -54,7 +57,13 @@ def build_report(source: str, config: ModelConfig) -> dict[str, Any]:
         "base": _dataclass_dict(base),
         "moe": moe_dict,
         "derived": derived,
-        "params": {"total": params.total, "active": params.active, **params.parts},
+        "params": {
+            "total": params.total,
+            "active": params.active,
+            **params.parts,
+            # Only models whose checkpoint stores MTP layers carry these two keys.
+            **({"mtp": params.mtp, "checkpoint_total": params.checkpoint_total} if params.mtp else {}),
+        },
         "memory": {
             "weights_bytes": metrics.weight_bytes(params.total),
             "kv_cache_dtype": "bf16",

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from moecfg.errors import ConfigError
-from moecfg.families import dense, qwen3_moe
+from moecfg.families import deepseek, dense, qwen3_moe
 from moecfg.families.base import Family
 from moecfg.families.fields import Reader
 from moecfg.loading.files import RawConfig
@@ -18,6 +18,7 @@ from moecfg.model import ModelConfig
 _MODULE_FAMILIES: tuple[Family, ...] = (
     *dense.FAMILIES,
     qwen3_moe.QWEN3_MOE,
+    *deepseek.FAMILIES,
 )
 
 FAMILIES: dict[str, Family] = {family.model_type: family for family in _MODULE_FAMILIES}

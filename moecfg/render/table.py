@@ -76,7 +76,7 @@ def _kv_group_rows(group: dict[str, Any]) -> list[tuple[str, int]]:
     if group["expanded_bytes_per_token"] is not None:
         return [
             (f"KV per token, {layers} (latent)", group["bytes_per_token"]),
-            (f"KV per token, {layers} (expanded, as transformers caches)",
+            (f"KV per token, {layers} (expanded per head)",
              group["expanded_bytes_per_token"]),
         ]
     window = f" (window {group['window']:,})" if group["window"] is not None else ""
@@ -103,6 +103,8 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
                  "qk_norm", "sliding_window"):
         attention.add_row(name, _value(base[name]), _how(report, f"base.{name}"))
     attention.add_row("gqa_group_size", str(derived["gqa_group_size"]), "[cyan]derived[/]")
+    for name, value in (base.get("mla") or {}).items():
+        attention.add_row(f"mla.{name}", _value(value), _how(report, f"base.mla.{name}"))
     console.print(attention)
 
     if moe is not None:
@@ -110,7 +112,7 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
         for name in ("num_experts", "num_experts_per_tok", "expert_intermediate_size",
                      "num_shared_experts", "shared_expert_intermediate_size", "norm_topk_prob",
                      "scoring_func", "routed_scaling_factor", "n_group", "topk_group",
-                     "router_bias"):
+                     "router_bias", "topk_method", "score_correction_bias"):
             block.add_row(name, _value(moe[name]), _how(report, f"moe.{name}"))
         block.add_row(
             "moe_layers", _layers(moe["moe_layers"], base["num_hidden_layers"]), "[cyan]derived[/]"
@@ -132,7 +134,7 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
     table.add_column("", justify="right")
     table.add_column("share", justify="right")
     for part, value in params.items():
-        if part in ("total", "active") or not value:
+        if part in ("total", "active", "mtp", "checkpoint_total") or not value:
             continue
         table.add_row(part, f"{value:,}", human_count(value), f"{value / params['total']:.1%}")
     table.add_section()
@@ -141,6 +143,12 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
         "[bold]active per token[/]", f"{params['active']:,}", human_count(params["active"]),
         f"{derived['active_share']:.1%}",
     )
+    if "mtp" in params:
+        table.add_row("MTP layers (checkpoint only)", f"{params['mtp']:,}", human_count(params["mtp"]), "")
+        table.add_row(
+            "[bold]checkpoint total[/]", f"{params['checkpoint_total']:,}",
+            human_count(params["checkpoint_total"]), "",
+        )
     console.print(table)
     console.print(parameter_bar(report))
 
