@@ -138,8 +138,36 @@ def read_checkpoint_quantization(quantization: Mapping[str, Any]) -> CheckpointQ
     return CheckpointQuantization(method, size, frozenset(unconverted))
 
 
-def _checkpoint_bytes(parts: Mapping[str, int], quant: CheckpointQuantization, dtype_bytes: float) -> int:
-    quantized = sum(v for part, v in parts.items() if part in QUANTIZED_PARTS and part not in quant.unconverted)
+def non_weight_params(config: ModelConfig, active: bool = False) -> dict[str, int]:
+    """Parameters inside quantized parts that are not Linear weights (biases, q/k norms, sinks):
+    quantizers leave them at the config dtype. `active` counts only the k experts a token uses."""
+    base, moe = config.base, config.moe
+    layers = base.num_hidden_layers
+    q_out, kv_out = base.num_attention_heads * base.head_dim, base.num_key_value_heads * base.head_dim
+    attention = (q_out + 2 * kv_out if base.attention_bias else 0) + (
+        base.hidden_size if base.attention_output_bias else 0
+    )
+    attention += 2 * base.head_dim if base.qk_norm and not base.qk_norm_full_width else 0
+    attention += base.num_attention_heads if base.attention_sinks else 0
+    out = {"attention": layers * attention}
+    if moe is not None and moe.expert_bias:
+        experts = moe.num_experts_per_tok if active else moe.num_experts
+        out["routed_experts"] = (
+            len(moe.moe_layers) * experts * (2 * moe.expert_intermediate_size + base.hidden_size)
+        )
+    if base.mlp_bias and base.intermediate_size:
+        out["dense_mlp"] = len(config.dense_layers) * (2 * base.intermediate_size + base.hidden_size)
+    return out
+
+
+def _checkpoint_bytes(
+    parts: Mapping[str, int], kept_inside: Mapping[str, int], quant: CheckpointQuantization, dtype_bytes: float
+) -> int:
+    quantized = sum(
+        v - kept_inside.get(part, 0)
+        for part, v in parts.items()
+        if part in QUANTIZED_PARTS and part not in quant.unconverted
+    )
     kept = sum(parts.values()) - quantized
     return int(quantized * quant.bytes_per_weight + kept * dtype_bytes)
 
@@ -188,8 +216,10 @@ def deployment_report(config: ModelConfig, raw_data: Mapping[str, Any], spec: De
             assert quantization is not None
             quant = read_checkpoint_quantization(quantization)
             kept = _DTYPE_BYTES.get(config.base.dtype or "", 2.0)
-            weights[dtype] = _checkpoint_bytes(params.parts, quant, kept)
-            read_per_token[dtype] = _checkpoint_bytes(active_parts, quant, kept)
+            weights[dtype] = _checkpoint_bytes(params.parts, non_weight_params(config), quant, kept)
+            read_per_token[dtype] = _checkpoint_bytes(
+                active_parts, non_weight_params(config, active=True), quant, kept
+            )
         else:
             size = metrics.WEIGHT_DTYPE_BYTES[dtype]
             weights[dtype] = int(params.total * size)

@@ -123,7 +123,7 @@ def _period(sequence: Sequence[Any]) -> int:
     """The smallest period the second half of a layer schedule repeats with."""
     n = len(sequence)
     for period in range(1, n):
-        if all(sequence[j] == sequence[j - period] for j in range(max(period, n // 2), n)):
+        if all(sequence[j] == sequence[j - period] for j in range(n // 2 + period, n)):
             return period
     return max(n, 1)
 
