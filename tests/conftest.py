@@ -66,3 +66,13 @@ def pytest_terminal_summary(terminalreporter) -> None:
     module = sys.modules.get("tests.test_coverage")
     for line in getattr(module, "SUMMARY", []):
         terminalreporter.write_line(line)
+    # Property tests record how many examples they ran (`record_property("hypothesis_examples")`).
+    counts = {
+        report.nodeid: max(v for name, v in report.user_properties if name == "hypothesis_examples")
+        for report in terminalreporter.stats.get("passed", [])
+        if report.when == "call" and any(n == "hypothesis_examples" for n, _ in report.user_properties)
+    }
+    if counts:
+        terminalreporter.write_line(
+            f"hypothesis: {sum(counts.values())} examples in {len(counts)} property tests"
+        )
