@@ -4,6 +4,12 @@ Every count here mirrors the modules transformers builds for the family, so test
 exact equality with the model instantiated on the meta device. Parts follow module paths:
 attention is everything under `self_attn`, the router is the gate Linear, routed experts are
 the expert bank, shared experts include their gate.
+
+In hybrid models `attention` is each layer's token mixer, whatever it is: softmax attention,
+linear attention (`linear_attn`, lightning `self_attn`) or Mamba (`mamba`), including the
+mixer's own norms, convolution and A/D/dt parameters. Those modules take attention's place in
+the layer, so the part answers "what mixes tokens" for every model alike; the decoder-layer
+norms around them stay in `norms`.
 """
 
 from __future__ import annotations
@@ -71,14 +77,110 @@ def attention_params(base: BaseConfig) -> int:
         return mla_attention_params(base, base.mla)
     h, d = base.hidden_size, base.head_dim
     q_out, kv_out = base.num_attention_heads * d, base.num_key_value_heads * d
+    # A gated q_proj (Qwen3-Next) also emits a per-head output gate: twice the width.
+    q_proj_out = q_out * (2 if base.attention_output_gate else 1)
     params = (
-        linear(h, q_out, base.attention_bias)
+        linear(h, q_proj_out, base.attention_bias)
         + 2 * linear(h, kv_out, base.attention_bias)
         + linear(q_out, h, base.attention_output_bias)
     )
     if base.qk_norm:
         params += 2 * d
     return params
+
+
+def mla_attention_params(base: BaseConfig, mla: MlaConfig) -> int:
+    """One latent-attention block as transformers' DeepseekV2/V3Attention builds it.
+
+    Queries: q_a_proj (h → q_lora, biased iff attention_bias), q_a_layernorm (q_lora) and
+    q_b_proj (q_lora → H·(nope+rope)); or one unbiased q_proj (h → H·(nope+rope)) when
+    q_lora_rank is None. Keys/values: kv_a_proj_with_mqa (h → kv_lora + rope, biased iff
+    attention_bias), kv_a_layernorm (kv_lora) and kv_b_proj (kv_lora → H·(nope+v)). Output:
+    o_proj (H·v → h).
+    """
+    h, heads = base.hidden_size, base.num_attention_heads
+    q_out = heads * mla.qk_head_dim
+    if mla.q_lora_rank is None:
+        query = linear(h, q_out, False)
+    else:
+        query = (
+            linear(h, mla.q_lora_rank, base.attention_bias)
+            + mla.q_lora_rank
+            + linear(mla.q_lora_rank, q_out, False)
+        )
+    key_value = (
+        linear(h, mla.kv_lora_rank + mla.qk_rope_head_dim, base.attention_bias)
+        + mla.kv_lora_rank
+        + linear(mla.kv_lora_rank, heads * (mla.qk_nope_head_dim + mla.v_head_dim), False)
+    )
+    return query + key_value + linear(heads * mla.v_head_dim, h, base.attention_output_bias)
+
+
+def linear_attention_params(hidden_size: int, mixer: LinearAttentionConfig) -> int:
+    """One linear-attention mixer, as transformers builds it.
+
+    gated_delta_net (Qwen3-Next `linear_attn`): in_proj_qkvz h→2·Hk·dk + 2·Hv·dv, in_proj_ba
+    h→2·Hv, depthwise conv1d over q, k, v without bias, dt_bias and A_log (Hv each), a gated
+    RMSNorm of dv, out_proj Hv·dv→h.
+    lightning (MiniMax `self_attn`): qkv_proj h→3·H·d, output_gate h→H·d, norm H·d, out_proj.
+    """
+    h = hidden_size
+    key_dim = mixer.num_key_heads * mixer.key_head_dim
+    value_dim = mixer.num_value_heads * mixer.value_head_dim
+    if mixer.kind == "lightning":
+        return linear(h, 3 * value_dim, False) + 2 * linear(h, value_dim, False) + value_dim
+    conv_dim = 2 * key_dim + value_dim
+    return (
+        linear(h, 2 * key_dim + 2 * value_dim, False)
+        + linear(h, 2 * mixer.num_value_heads, False)
+        + conv_dim * mixer.conv_kernel_size
+        + 2 * mixer.num_value_heads
+        + mixer.value_head_dim
+        + linear(value_dim, h, False)
+    )
+
+
+def mamba_params(hidden_size: int, mixer: MambaConfig) -> int:
+    """One Mamba mixer, as transformers builds it (`mamba.*`).
+
+    Mamba-1 (Jamba): in_proj h→2·di, depthwise conv1d, x_proj di→r+2N, dt_proj r→di with bias,
+    A_log [di, N], D [di], out_proj, and RMSNorms on dt (r), B and C (N each).
+    Mamba-2 (Granite 4): in_proj h→di + (di + 2·G·N) + heads, depthwise conv1d over x, B, C,
+    dt_bias, A_log and D per head, a gated RMSNorm of di, out_proj.
+    """
+    h, di, n = hidden_size, mixer.intermediate_size, mixer.state_size
+    if mixer.version == 1:
+        conv_dim = di
+        body = (
+            linear(h, 2 * di, mixer.proj_bias)
+            + linear(di, mixer.time_step_rank + 2 * n, False)
+            + linear(mixer.time_step_rank, di, True)
+            + di * n
+            + di
+            + mixer.time_step_rank
+            + 2 * n
+        )
+    else:
+        conv_dim = di + 2 * mixer.num_groups * n
+        body = linear(h, di + conv_dim + mixer.num_heads, mixer.proj_bias) + 3 * mixer.num_heads + di
+    conv = conv_dim * mixer.conv_kernel_size + (conv_dim if mixer.conv_bias else 0)
+    return body + conv + linear(di, h, mixer.proj_bias)
+
+
+def layer_kinds(base: BaseConfig) -> tuple[str, ...]:
+    """The kind of each layer; full attention everywhere when the family lists none."""
+    return base.layer_types or (FULL_ATTENTION,) * base.num_hidden_layers
+
+
+def mixer_params(base: BaseConfig, kind: str) -> int:
+    """The token mixer of one layer of `kind`: attention, linear attention or Mamba."""
+    if kind == LINEAR_ATTENTION:
+        assert base.linear_attention is not None, "linear-attention layers without their mixer shape"
+        return linear_attention_params(base.hidden_size, base.linear_attention)
+    if kind == MAMBA:
+        assert base.mamba is not None, "Mamba layers without their mixer shape"
+        return mamba_params(base.hidden_size, base.mamba)
+    return attention_params(base)
 
 
 def mla_attention_params(base: BaseConfig, mla: MlaConfig) -> int:
@@ -132,7 +234,7 @@ def count_params(config: ModelConfig) -> ParamCounts:
     parts = dict.fromkeys(PARTS, 0)
     parts["embedding"] = base.vocab_size * h
     parts["lm_head"] = 0 if base.tie_word_embeddings else base.vocab_size * h
-    parts["attention"] = base.num_hidden_layers * attention_params(base)
+    parts["attention"] = sum(mixer_params(base, kind) for kind in layer_kinds(base))
     parts["norms"] = (2 * base.num_hidden_layers + 1) * h
     active_routed = 0
     moe_layers = set(moe.moe_layers) if moe else set()
@@ -261,7 +363,7 @@ def kv_cache(config: ModelConfig, dtype_bytes: float = KV_DTYPE_BYTES) -> tuple[
     """One group per layer kind, in the order the kinds first appear in `layer_types`."""
     base = config.base
     layers_by_kind: dict[str, int] = {}
-    for kind in base.layer_types or (FULL_ATTENTION,) * base.num_hidden_layers:
+    for kind in layer_kinds(base):
         layers_by_kind[kind] = layers_by_kind.get(kind, 0) + 1
     groups = []
     for kind, layers in layers_by_kind.items():

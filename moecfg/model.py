@@ -98,6 +98,8 @@ class BaseConfig:
     tie_word_embeddings: bool
     rope_theta: float | None
     rope_scaling: Mapping[str, Any] | None = field(default=None, compare=False, hash=False)
+    #: Share of each head's dimensions that RoPE rotates (Qwen3-Next 0.25); no parameters.
+    partial_rotary_factor: float = 1.0
     rms_norm_eps: float | None
     dtype: str | None
     #: Bias on the q, k and v projections.
@@ -106,6 +108,9 @@ class BaseConfig:
     attention_output_bias: bool = False
     #: Per-head RMSNorm on queries and keys (`q_norm`/`k_norm`, head_dim weights each).
     qk_norm: bool = False
+    #: q_proj also emits a sigmoid gate on the attention output, per head (Qwen3-Next): its
+    #: width is 2 · heads · head_dim.
+    attention_output_gate: bool = False
     #: Bias on the dense MLP projections.
     mlp_bias: bool = False
     sliding_window: int | None = None

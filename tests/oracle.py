@@ -23,7 +23,8 @@ PART_PATTERNS: tuple[tuple[str, str], ...] = (
     ("shared_experts", r"\.shared_experts?\.|\.shared_expert_gate\.|\.shared_mlp\."),
     ("routed_experts", r"\.experts\."),
     ("router", r"\.(mlp|feed_forward|block_sparse_moe)\.(gate|router)\.(weight|bias)$"),
-    ("attention", r"\.(self_attn|attention|attn)\."),
+    # Linear-attention and Mamba mixers stand where attention stands (metrics docstring).
+    ("attention", r"\.(self_attn|attention|attn|linear_attn|mamba)\."),
     ("dense_mlp", r"\.(mlp|feed_forward)\."),
     ("embedding", r"(^|\.)embed_tokens\."),
     ("lm_head", r"^lm_head\."),

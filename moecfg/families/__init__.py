@@ -10,6 +10,7 @@ from typing import Any
 
 from moecfg.errors import ConfigError
 from moecfg.families import deepseek, dense, qwen3_moe
+from moecfg.families import granitemoehybrid, jamba, minimax, qwen3_next
 from moecfg.families.base import Family
 from moecfg.families.fields import Reader
 from moecfg.loading.files import RawConfig
@@ -18,6 +19,10 @@ from moecfg.model import ModelConfig
 _MODULE_FAMILIES: tuple[Family, ...] = (
     *dense.FAMILIES,
     qwen3_moe.QWEN3_MOE,
+    qwen3_next.QWEN3_NEXT,
+    jamba.JAMBA,
+    granitemoehybrid.GRANITEMOEHYBRID,
+    minimax.MINIMAX,
     *deepseek.FAMILIES,
 )
 

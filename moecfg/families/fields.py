@@ -35,6 +35,7 @@ KIND_NAMES = {
     "int_list": "an array of integers",
     "str_list": "an array of strings",
     "int_or_int_list": "an integer or an array of integers",
+    "int_or_str": "an integer or a string",
     "object": "an object",
 }
 
@@ -154,6 +155,9 @@ def check_value(key: str, value: Any, kind: str, minimum: float | None = None) -
                 code="wrong_type",
             )
         return value
+    if kind == "int_or_str":
+        # A size that may also be a word such as "auto" (Jamba's mamba_dt_rank).
+        return value if isinstance(value, str) else _check_number(key, value, "int", minimum)
     if kind == "int_or_int_list" and not isinstance(value, list):
         return _check_number(key, value, "int", minimum)
     if kind in ("int_list", "int_or_int_list", "str_list"):

@@ -78,6 +78,18 @@ def expert_counts(tensors: Iterable[TensorInfo]) -> dict[int, dict[str, int]]:
     return counts
 
 
+def _experts_key(config: ModelConfig) -> str:
+    """The config key num_experts was read from, as the user wrote it."""
+    from moecfg.families import FAMILIES
+
+    how = config.provenance.get("moe.num_experts", "")
+    if how.startswith("alias:"):
+        return how.removeprefix("alias:")
+    family = FAMILIES.get(config.family)
+    spec = family.fields.get("moe.num_experts") if family is not None else None
+    return spec.key if spec is not None else "num_experts"
+
+
 def _expert_findings(config: ModelConfig, counts: dict[int, dict[str, int]]) -> list[str]:
     moe = config.moe
     expected = moe.num_experts if moe is not None else 0
@@ -89,7 +101,7 @@ def _expert_findings(config: ModelConfig, counts: dict[int, dict[str, int]]) -> 
     if moe is not None and set(per_layer) == moe_layers and len(set(per_layer.values())) == 1:
         (found,) = set(per_layer.values())
         if found != expected and all(set(p.values()) == {found} for p in counts.values()):
-            return [f"every MoE layer holds {found} experts, the config says {expected} (num_experts)"]
+            return [f"every MoE layer holds {found} experts, the config says {expected} ({_experts_key(config)})"]
     projections = sorted({p for projs in counts.values() for p in projs})
     for layer in sorted(moe_layers | set(counts)):
         if layer not in moe_layers:

@@ -72,7 +72,7 @@ def _kv_group_rows(group: dict[str, Any]) -> list[tuple[str, int]]:
     kind = _KV_KIND_NAMES.get(group["kind"], group["kind"])
     layers = f"{group['layers']} {kind} layer{'s' if group['layers'] != 1 else ''}"
     if group["state_bytes"]:
-        return [(f"{kind} state per sequence, {group['layers']} layers", group["state_bytes"])]
+        return [(f"{kind} state, {group['layers']} layers", group["state_bytes"])]
     if group["expanded_bytes_per_token"] is not None:
         return [
             (f"KV per token, {layers} (latent)", group["bytes_per_token"]),
