@@ -196,7 +196,7 @@ def lint(
     extend_select: SelectorOption = None,
     ignore: SelectorOption = None,
     output_format: Annotated[
-        str, typer.Option(help="full, concise, json, github or sarif.", case_sensitive=False)
+        str, typer.Option(help="full, concise, json, github, sarif or markdown.", case_sensitive=False)
     ] = "full",
     exit_zero: Annotated[bool, typer.Option(help="Exit 0 even with findings (2 stays 2).")] = False,
     isolated: Annotated[bool, typer.Option(help="Ignore [tool.moecfg] in pyproject.toml.")] = False,

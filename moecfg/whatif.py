@@ -170,22 +170,29 @@ def _propagate(
             )
         base = replace(base, head_dim=base.hidden_size // base.num_attention_heads)
         touched.add("base.head_dim")
+    if moe is not None and moe.top_k_by_layer and "moe.num_experts_per_tok" in edited:
+        # One k set on the command line replaces the file's per-layer list.
+        moe = replace(moe, top_k_by_layer=())
+        touched.add("moe.top_k_by_layer")
     if base.num_hidden_layers != old.num_hidden_layers:
         layers = base.num_hidden_layers
-        is_moe = [moe is not None and i in set(moe.moe_layers) for i in range(old.num_hidden_layers)]
+        # Per layer: attention kind, and the layer's k (0 for a dense MLP layer).
+        top_k = [moe.top_k(i) if moe is not None and i in moe.moe_layers else 0 for i in range(old.num_hidden_layers)]
         kinds = old.layer_types or (FULL_ATTENTION,) * old.num_hidden_layers
-        schedule = resize_schedule(list(zip(kinds, is_moe, strict=True)), layers)
+        schedule = resize_schedule(list(zip(kinds, top_k, strict=True)), layers)
         base = replace(base, layer_types=tuple(kind for kind, _ in schedule))
         touched.add("base.layer_types")
         if moe is not None:
-            moe = replace(moe, moe_layers=tuple(i for i, (_, sparse) in enumerate(schedule) if sparse))
+            moe = replace(
+                moe,
+                moe_layers=tuple(i for i, (_, k) in enumerate(schedule) if k),
+                top_k_by_layer=tuple(k for _, k in schedule if k) if moe.top_k_by_layer else (),
+            )
             touched.add("moe.moe_layers")
     if moe is not None:
-        if moe.num_experts_per_tok > moe.num_experts:
-            raise _invariant(
-                "num_experts_per_tok",
-                f"{moe.num_experts_per_tok} exceeds the number of experts ({moe.num_experts})",
-            )
+        for k in (moe.num_experts_per_tok, *moe.top_k_by_layer):
+            if k > moe.num_experts:
+                raise _invariant("num_experts_per_tok", f"{k} exceeds the number of experts ({moe.num_experts})")
         if moe.n_group and moe.num_experts % moe.n_group:
             raise _invariant("n_group", f"num_experts ({moe.num_experts}) is not divisible by n_group ({moe.n_group})")
         if moe.n_group and moe.topk_group and moe.topk_group > moe.n_group:

@@ -137,3 +137,38 @@ def test_overrides_are_marked_in_every_format():
     markdown = run_cli("inspect", QWEN3_MOE, "--set", "num_experts=96", "--format", "markdown")
     assert "- **override** `moe.num_experts` = `96` (was `128`)" in markdown.stdout
     assert "| moe.num_experts | 96 | override |" in markdown.stdout
+
+
+@pytest.mark.skipif("hunyuan_v1_moe" not in FAMILIES, reason="hunyuan_v1_moe family not available")
+class TestPerLayerTopK:
+    """HunYuan lists one k per layer (`moe_topk`); a what-if must keep that list consistent."""
+
+    # Hunyuan-A13B's shape: 32 layers, hidden 4096, 64 experts of width 3072.
+    RAW = {
+        "architectures": ["HunYuanMoEV1ForCausalLM"], "model_type": "hunyuan_v1_moe",
+        "hidden_size": 4096, "intermediate_size": 3072, "num_hidden_layers": 32,
+        "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128, "vocab_size": 128167,
+        "tie_word_embeddings": True, "num_experts": 64, "moe_topk": [8] * 16 + [4] * 16,
+    }
+    EXPERT = 3 * 4096 * 3072
+
+    def edit(self, *assignments):
+        config = parse_config(RawConfig(source="hunyuan", data=self.RAW))
+        return apply_overrides(config, FAMILIES[config.family], assignments)[0]
+
+    def test_one_k_replaces_the_list(self):
+        from moecfg.metrics import count_params
+
+        before = count_params(self.edit())
+        after = self.edit("num_experts_per_tok=2")
+        assert after.moe.top_k_by_layer == ()
+        # 16 layers drop from 8 to 2 experts, 16 from 4 to 2.
+        assert count_params(after).active == before.active - (16 * 6 + 16 * 2) * self.EXPERT
+
+    def test_fewer_layers_keep_their_own_k(self):
+        edited = self.edit("num_hidden_layers=20")
+        assert edited.moe.top_k_by_layer == (8,) * 16 + (4,) * 4
+
+    def test_pruning_below_a_layer_k_is_refused(self):
+        with pytest.raises(OverrideError, match=r"8 exceeds the number of experts \(6\)"):
+            self.edit("num_experts=6")

@@ -1,4 +1,4 @@
-"""The `--output-format`s of `moecfg lint`: full, concise, json, github and sarif.
+"""The `--output-format`s of `moecfg lint`: full, concise, json, github, sarif and markdown.
 
 Pure functions from a LintReport to text. github follows the Actions workflow-command
 escaping (actions/toolkit `command.ts`); sarif is SARIF 2.1.0 as GitHub code scanning reads it.
@@ -26,6 +26,7 @@ class OutputFormat(str, Enum):
     json = "json"
     github = "github"
     sarif = "sarif"
+    markdown = "markdown"
 
     def __str__(self) -> str:
         return self.value
@@ -177,12 +178,19 @@ def render_sarif(report: LintReport) -> str:
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
+def render_markdown(report: LintReport) -> str:
+    from moecfg.render.markdown import render_lint_markdown
+
+    return render_lint_markdown(report)
+
+
 RENDERERS = {
     OutputFormat.full: render_full,
     OutputFormat.concise: render_concise,
     OutputFormat.json: render_json,
     OutputFormat.github: render_github,
     OutputFormat.sarif: render_sarif,
+    OutputFormat.markdown: render_markdown,
 }
 
 

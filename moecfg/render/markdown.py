@@ -1,18 +1,21 @@
 """Markdown output for PR comments and GitHub job summaries (`>> $GITHUB_STEP_SUMMARY`).
 
-Pure functions from a report (or comparison) to a string: GitHub pipe tables, the pictures in
+Pure functions from a report (inspect), comparison or lint report to a string: GitHub pipe tables, the pictures in
 `text` code blocks, no Rich.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moecfg.compare import cell_text
 from moecfg.metrics import PARTS
 from moecfg.render.pictures import layer_map_lines, parameter_bar_lines
 from moecfg.render.units import human_bytes, human_count
+
+if TYPE_CHECKING:
+    from moecfg.lint.findings import LintReport
 
 #: Per-layer and summarised fields that the layer map shows instead of a table row.
 _SHOWN_ELSEWHERE = ("base.layer_types", "moe.moe_layers")
@@ -128,8 +131,30 @@ def render_compare_markdown(comparison: dict[str, Any]) -> str:
             cells = [f"**{cell}**" for cell in cells]
         rows.append([row["label"], *cells])
     out = ["## Comparison", "", *table(header, rows, "l" + "r" * len(comparison["models"]))]
+    if any(model["overrides"] for model in comparison["models"]):
+        out.append("")
     for model in comparison["models"]:
         for override in model["overrides"]:
             out.append(f"- {model['name']}: **override** `{override['field']}` = "
                        f"`{_value(override['value'])}` (was `{_value(override['was'])}`)")
+    return "\n".join(out) + "\n"
+
+
+def render_lint_markdown(report: LintReport) -> str:
+    """Lint findings as one table, with the same summary line as the text formats."""
+    from moecfg.lint.output import summary_line
+
+    out = ["## moecfg lint", "", summary_line(report)]
+    if report.findings:
+        rows = [
+            (
+                f"`{finding.path}`",
+                str(finding.line) if finding.line is not None else "",
+                finding.code,
+                str(finding.severity),
+                finding.message + (f" (`{finding.pointer}`)" if finding.pointer else ""),
+            )
+            for finding in report.findings
+        ]
+        out += ["", *table(("file", "line", "code", "severity", "message"), rows, "lrll")]
     return "\n".join(out) + "\n"
