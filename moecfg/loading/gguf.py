@@ -35,6 +35,7 @@ MAX_TENSOR_NAME_BYTES = 1024
 MAX_TENSOR_DIMS = 8
 #: Chunk used to walk string arrays without holding them.
 SKIP_CHUNK_BYTES = 1 << 20
+_LENGTH = struct.Struct("<Q")
 
 # value_type → (name, struct format, size); STRING (8) and ARRAY (9) are variable-sized.
 SCALAR_TYPES: dict[int, tuple[str, str, int]] = {
@@ -148,27 +149,42 @@ class _Cursor:
             raise self.malformed(f"string at offset {self.offset - length} is not UTF-8") from None
 
     def skip_strings(self, count: int) -> None:
-        """Walk `count` strings in chunks, keeping none of them in memory."""
-        buffer, pos = b"", 0
-        for _ in range(count):
-            if len(buffer) - pos < 8:
-                buffer, pos = buffer[pos:] + self.stream.read(SKIP_CHUNK_BYTES), 0
-                if len(buffer) < 8:
-                    self.stream.seek(-len(buffer), os.SEEK_CUR)
-                    raise self.truncated(8)
-            (length,) = struct.unpack_from("<Q", buffer, pos)
-            pos += 8
-            available = len(buffer) - pos
-            if length <= available:
-                pos += length
+        """Walk `count` strings in chunks, keeping none of them in memory.
+
+        A 150k-token vocabulary and its merges are 300k strings, so the inner loop does the
+        least per string: strings that fit in the chunk are stepped over without a bounds
+        branch of their own; the rest take the checked path.
+        """
+        unpack_length = _LENGTH.unpack_from
+        buffer, pos, end, left = b"", 0, 0, count
+        while left:
+            # Step over every string that lies wholly inside the buffer.
+            while left and pos + 8 <= end:
+                following = pos + 8 + unpack_length(buffer, pos)[0]
+                if following > end:
+                    break
+                pos = following
+                left -= 1
+            if not left:
+                break
+            if end - pos >= 8:
+                # The string runs past the buffer: rewind to just after its length field,
+                # then check it and seek past it.
+                (length,) = unpack_length(buffer, pos)
+                self.stream.seek(-(end - pos - 8), os.SEEK_CUR)
+                if length > MAX_STRING_BYTES:
+                    raise self.malformed(
+                        f"string length {length} exceeds the {MAX_STRING_BYTES}-byte limit"
+                    )
+                self.skip(length)
+                buffer, pos, end, left = b"", 0, 0, left - 1
                 continue
-            # Rewind to just after the length field, then check and seek past the string.
-            self.stream.seek(-available, os.SEEK_CUR)
-            if length > MAX_STRING_BYTES:
-                raise self.malformed(f"string length {length} exceeds the {MAX_STRING_BYTES}-byte limit")
-            self.skip(length)
-            buffer, pos = b"", 0
-        self.stream.seek(-(len(buffer) - pos), os.SEEK_CUR)
+            buffer, pos = buffer[pos:] + self.stream.read(SKIP_CHUNK_BYTES), 0
+            end = len(buffer)
+            if end < 8:
+                self.stream.seek(-end, os.SEEK_CUR)
+                raise self.truncated(8)
+        self.stream.seek(-(end - pos), os.SEEK_CUR)
 
 
 def _read_value(cursor: _Cursor, code: int, depth: int = 0) -> Any:
