@@ -69,3 +69,12 @@ def test_no_colour_output_has_no_escape_codes():
     result = run_cli("inspect", str(sample("Qwen3-30B-A3B.json")))
     assert "\x1b[" not in result.stdout
     assert "legend    F full attention  E MoE (routed experts)" in result.stdout
+
+
+@pytest.mark.skipif("deepseek_v3" not in FAMILIES, reason="deepseek_v3 family not available")
+def test_latent_attention_and_leading_dense_layers():
+    lines = layer_map_lines(inspect_source(str(sample("DeepSeek-V3.json"))))
+    # first_k_dense_replace 3: layers 0-2 dense, 3-60 MoE; every layer attends through MLA.
+    assert lines[2] == "attention " + "A" * 50
+    assert lines[3] == "mlp       " + "DDD" + "E" * 47
+    assert lines[-1] == "legend    A latent attention (MLA)  D dense MLP  E MoE (routed experts)"

@@ -38,6 +38,8 @@ ATTENTION_CELLS = {
     "linear_attention": Cell("L", "bold magenta", "linear attention"),
     "mamba": Cell("M", "bold green", "Mamba"),
 }
+#: Full attention through a compressed latent KV (DeepSeek's MLA, `base.mla`).
+LATENT_ATTENTION_CELL = Cell("A", "bold blue", "latent attention (MLA)")
 MLP_CELLS = {
     "dense": Cell("D", "bold yellow", "dense MLP"),
     "moe": Cell("E", "bold red", "MoE (routed experts)"),
@@ -66,8 +68,9 @@ def layer_rows(report: dict[str, Any]) -> list[tuple[str, list[Cell]]]:
     layers = base["num_hidden_layers"]
     kinds = base.get("layer_types") or ["full_attention"] * layers
     moe_layers = set(moe["moe_layers"]) if moe else set()
+    cells = {**ATTENTION_CELLS, "full_attention": LATENT_ATTENTION_CELL} if base.get("mla") else ATTENTION_CELLS
     return [
-        ("attention", [_cell(ATTENTION_CELLS, kind) for kind in kinds]),
+        ("attention", [_cell(cells, kind) for kind in kinds]),
         ("mlp", [MLP_CELLS["moe" if i in moe_layers else "dense"] for i in range(layers)]),
     ]
 
