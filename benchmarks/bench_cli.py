@@ -43,7 +43,7 @@ INSPECT_SAMPLE = SAMPLE_CONFIGS / "Qwen3-30B-A3B.json"
 LINT_FILE_COUNT = 1000
 GGUF_VOCAB_SIZE = 151_936  # Qwen3's vocabulary, the "150k-token" case
 
-F_APP = '''\
+F_APP = """\
 import typer
 
 app = typer.Typer()
@@ -55,9 +55,9 @@ def main(path: str) -> None:
 
 
 app()
-'''
+"""
 
-F_RICH_APP = '''\
+F_RICH_APP = """\
 import typer
 
 app = typer.Typer()
@@ -74,9 +74,11 @@ def main(path: str) -> None:
 
 
 app()
-'''
+"""
 
-T_ONE_LINER = "import sys; from transformers import AutoConfig; AutoConfig.from_pretrained(sys.argv[1])"
+T_ONE_LINER = (
+    "import sys; from transformers import AutoConfig; AutoConfig.from_pretrained(sys.argv[1])"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,7 +266,10 @@ def build_commands(workdir: Path, env: dict[str, str]) -> tuple[list[Command], l
         )
         if probe.returncode == 0:
             commands.append(
-                Command("inspect GGUF --format json", (*moecfg, "inspect", str(gguf_path), "--format", "json"))
+                Command(
+                    "inspect GGUF --format json",
+                    (*moecfg, "inspect", str(gguf_path), "--format", "json"),
+                )
             )
         else:
             reason = probe.stderr.decode(errors="replace").strip().splitlines()
@@ -309,24 +314,50 @@ def rss_row(timings: dict[str, Timings]) -> tuple[str, bool]:
 def transformers_row(timings: dict[str, Timings]) -> tuple[str, bool]:
     slowest = max(timings["inspect (table)"].median_s, timings["inspect --format json"].median_s)
     speedup = timings["T (AutoConfig)"].median_s / slowest
-    cpu_slowest = max(timings["inspect (table)"].median_cpu_s, timings["inspect --format json"].median_cpu_s)
+    cpu_slowest = max(
+        timings["inspect (table)"].median_cpu_s, timings["inspect --format json"].median_cpu_s
+    )
     cpu_speedup = timings["T (AutoConfig)"].median_cpu_s / cpu_slowest
     return f"{speedup:.1f} x faster (CPU {cpu_speedup:.1f})", speedup >= 15
 
 
 TARGETS = (
-    Target("inspect X --format json", "<= 1.10 x F", ("inspect --format json", "F"),
-           ratio_row("inspect --format json", "F", 1.10)),
-    Target("inspect X (Rich table)", "<= 1.10 x F+rich", ("inspect (table)", "F+rich"),
-           ratio_row("inspect (table)", "F+rich", 1.10)),
-    Target(f"lint over {LINT_FILE_COUNT:,} configs, one process", "<= F + 1.0 s",
-           (f"lint x{LINT_FILE_COUNT}", "F"), lint_row),
-    Target("inspect GGUF, 150k-token vocabulary", "<= 1.2 x F",
-           ("inspect GGUF --format json", "F"), ratio_row("inspect GGUF --format json", "F", 1.2)),
-    Target("peak RSS of inspect (worse of table/json)", "<= 1.2 x F+rich",
-           ("inspect (table)", "inspect --format json", "F+rich"), rss_row),
-    Target("against T (slower of table/json)", ">= 15 x faster",
-           ("T (AutoConfig)", "inspect (table)", "inspect --format json"), transformers_row),
+    Target(
+        "inspect X --format json",
+        "<= 1.10 x F",
+        ("inspect --format json", "F"),
+        ratio_row("inspect --format json", "F", 1.10),
+    ),
+    Target(
+        "inspect X (Rich table)",
+        "<= 1.10 x F+rich",
+        ("inspect (table)", "F+rich"),
+        ratio_row("inspect (table)", "F+rich", 1.10),
+    ),
+    Target(
+        f"lint over {LINT_FILE_COUNT:,} configs, one process",
+        "<= F + 1.0 s",
+        (f"lint x{LINT_FILE_COUNT}", "F"),
+        lint_row,
+    ),
+    Target(
+        "inspect GGUF, 150k-token vocabulary",
+        "<= 1.2 x F",
+        ("inspect GGUF --format json", "F"),
+        ratio_row("inspect GGUF --format json", "F", 1.2),
+    ),
+    Target(
+        "peak RSS of inspect (worse of table/json)",
+        "<= 1.2 x F+rich",
+        ("inspect (table)", "inspect --format json", "F+rich"),
+        rss_row,
+    ),
+    Target(
+        "against T (slower of table/json)",
+        ">= 15 x faster",
+        ("T (AutoConfig)", "inspect (table)", "inspect --format json"),
+        transformers_row,
+    ),
 )
 
 
@@ -346,10 +377,13 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], markdown:
         lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         lines += ["| " + " | ".join(row) + " |" for row in rows]
         return "\n".join(lines)
-    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows)]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(header, widths))]
+    widths = [max(len(str(cell)) for cell in column) for column in zip(header, *rows, strict=True)]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(header, widths, strict=True))]
     lines.append("  ".join("-" * width for width in widths))
-    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows]
+    lines += [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in rows
+    ]
     return "\n".join(lines)
 
 
