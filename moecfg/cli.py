@@ -232,6 +232,27 @@ def rules(code: Annotated[str | None, typer.Argument(help="A rule code, e.g. MOE
     raise typer.Exit(int(run_rules(code)))
 
 
+@app.command()
+def families(output_format: FormatOption = OutputFormat.table) -> None:
+    """List the supported families and the config keys each reads, with aliases and defaults."""
+    from moecfg.family_docs import families_report
+
+    report = families_report()
+    if output_format is OutputFormat.json:
+        from moecfg.render.json import render_json
+
+        sys.stdout.write(render_json(report))
+    elif output_format is OutputFormat.markdown:
+        from moecfg.render.families import render_families_markdown
+
+        sys.stdout.write(render_families_markdown(report))
+    else:
+        from moecfg.render.families import render_families
+        from moecfg.render.table import make_console
+
+        render_families(report, make_console())
+
+
 def main() -> None:
     """Console-script entry point: a crash is reported in one line, never as a traceback."""
     try:

@@ -218,7 +218,7 @@ def expert_params(hidden_size: int, moe: MoeConfig) -> int:
 def moe_layer_params(hidden_size: int, moe: MoeConfig) -> dict[str, int]:
     shared = 0
     if moe.shared_expert_intermediate_size:
-        shared = gated_mlp(hidden_size, moe.shared_expert_intermediate_size, moe.expert_bias)
+        shared = gated_mlp(hidden_size, moe.shared_expert_intermediate_size, moe.shared_expert_bias)
         if moe.shared_expert_gate:
             shared += hidden_size
     return {
@@ -233,7 +233,10 @@ def count_params(config: ModelConfig) -> ParamCounts:
     h = base.hidden_size
     parts = dict.fromkeys(PARTS, 0)
     parts["embedding"] = base.vocab_size * h
-    parts["lm_head"] = 0 if base.tie_word_embeddings else base.vocab_size * h
+    # A tied lm_head shares the embedding weight but keeps its own bias.
+    parts["lm_head"] = (0 if base.tie_word_embeddings else base.vocab_size * h) + (
+        base.vocab_size if base.lm_head_bias else 0
+    )
     parts["attention"] = sum(mixer_params(base, kind) for kind in layer_kinds(base))
     parts["norms"] = (2 * base.num_hidden_layers + 1) * h
     active_routed = 0
@@ -242,7 +245,7 @@ def count_params(config: ModelConfig) -> ParamCounts:
         if moe is not None and layer in moe_layers:
             for part, value in moe_layer_params(h, moe).items():
                 parts[part] += value
-            active_routed += moe.num_experts_per_tok * expert_params(h, moe)
+            active_routed += moe.top_k(layer) * expert_params(h, moe)
         else:
             assert base.intermediate_size is not None, "dense layer without a dense MLP width"
             parts["dense_mlp"] += gated_mlp(h, base.intermediate_size, base.mlp_bias)

@@ -111,6 +111,8 @@ class BaseConfig:
     #: q_proj also emits a sigmoid gate on the attention output, per head (Qwen3-Next): its
     #: width is 2 · heads · head_dim.
     attention_output_gate: bool = False
+    #: Bias on the output projection (lm_head), e.g. Phi-3.5-MoE's `lm_head_bias`.
+    lm_head_bias: bool = False
     #: Bias on the dense MLP projections.
     mlp_bias: bool = False
     sliding_window: int | None = None
@@ -162,6 +164,18 @@ class MoeConfig:
     shared_expert_intermediate_size: int | None = None
     #: A sigmoid gate Linear(hidden, 1) scaling the shared expert's output (Qwen2-MoE style).
     shared_expert_gate: bool = False
+    #: Bias on the shared expert's projections (ERNIE 4.5's `use_bias`; its routed experts have none).
+    shared_expert_bias: bool = False
+    #: Top-k of each layer in `moe_layers`, in order, when it differs between layers (a HunYuan
+    #: list `moe_topk`); empty when every MoE layer picks `num_experts_per_tok`, which is then
+    #: the largest k.
+    top_k_by_layer: tuple[int, ...] = ()
+
+    def top_k(self, layer: int) -> int:
+        """Experts each token uses in MoE layer `layer`."""
+        if self.top_k_by_layer:
+            return self.top_k_by_layer[self.moe_layers.index(layer)]
+        return self.num_experts_per_tok
 
     @property
     def sparsity(self) -> float:

@@ -23,6 +23,8 @@ PART_PATTERNS: tuple[tuple[str, str], ...] = (
     ("shared_experts", r"\.shared_experts?\.|\.shared_expert_gate\.|\.shared_mlp\."),
     ("routed_experts", r"\.experts\."),
     ("router", r"\.(mlp|feed_forward|block_sparse_moe)\.(gate|router)\.(weight|bias)$"),
+    ("router", r"\.mlp\.gate\.wg\.weight$"),  # HunYuan
+    ("router", r"\.mlp\.gate\.moe_statics\.e_score_correction_bias$"),  # ERNIE 4.5 (a Parameter)
     # Linear-attention and Mamba mixers stand where attention stands (metrics docstring).
     ("attention", r"\.(self_attn|attention|attn|linear_attn|mamba)\."),
     ("dense_mlp", r"\.(mlp|feed_forward)\."),
@@ -51,11 +53,21 @@ def require_oracle() -> tuple[Any, Any]:
     return torch, transformers
 
 
-def oracle_counts(config: dict[str, Any], tmp_path: Path, top_k_key: str = "num_experts_per_tok") -> dict[str, int]:
+def oracle_counts(
+    config: dict[str, Any],
+    tmp_path: Path,
+    top_k_key: str = "num_experts_per_tok",
+    model_class: str = "AutoModelForCausalLM",
+    skip: str | None = None,
+) -> dict[str, int]:
     """Parts, total and active of the transformers model built from `config` on meta.
 
     Active = every parameter except routed experts, plus each MoE layer's expert bank × k / E,
     with E read from the fused expert tensor's first dimension and k from the HF config.
+
+    A family with no causal-LM class (Qwen3-VL-MoE) names the `model_class` that builds it, and
+    `skip` is a regex for parameter names moecfg deliberately leaves out (its vision tower). A
+    list-valued top-k gives each layer its own k, indexed by the layer number.
     """
     torch, transformers = require_oracle()
     folder = tmp_path / "oracle_model"
@@ -63,10 +75,12 @@ def oracle_counts(config: dict[str, Any], tmp_path: Path, top_k_key: str = "num_
     (folder / "config.json").write_text(json.dumps(config))
     hf_config = transformers.AutoConfig.from_pretrained(folder)
     with torch.device("meta"):
-        model = transformers.AutoModelForCausalLM.from_config(hf_config)
+        model = getattr(transformers, model_class).from_config(hf_config)
     parts = dict.fromkeys(PARTS, 0)
     routed_by_layer: dict[str, list[tuple[int, int]]] = {}
     for name, param in model.named_parameters():
+        if skip is not None and re.search(skip, name):
+            continue
         part = classify(name)
         parts[part] += param.numel()
         if part == "routed_experts":
@@ -75,9 +89,9 @@ def oracle_counts(config: dict[str, Any], tmp_path: Path, top_k_key: str = "num_
     total = sum(parts.values())
     active = total - parts["routed_experts"]
     top_k = getattr(hf_config.get_text_config(), top_k_key) if routed_by_layer else 0
-    for tensors in routed_by_layer.values():
+    for layer, tensors in routed_by_layer.items():
         for numel, num_experts in tensors:
-            k = top_k[0] if isinstance(top_k, list) else top_k
+            k = top_k[int(re.search(r"\.layers\.(\d+)", layer)[1])] if isinstance(top_k, list) else top_k
             assert numel * k % num_experts == 0
             active += numel * k // num_experts
     return {**parts, "total": total, "active": active}

@@ -11,6 +11,7 @@ from typing import Any
 from moecfg.errors import ConfigError
 from moecfg.families import deepseek, dense, qwen3_moe
 from moecfg.families import granitemoehybrid, jamba, minimax, qwen3_next
+from moecfg.families import ernie4_5_moe, hunyuan_v1_moe, llama4, qwen3_vl_moe
 from moecfg.families.base import Family
 from moecfg.families.fields import Reader
 from moecfg.loading.files import RawConfig
@@ -24,6 +25,10 @@ _MODULE_FAMILIES: tuple[Family, ...] = (
     granitemoehybrid.GRANITEMOEHYBRID,
     minimax.MINIMAX,
     *deepseek.FAMILIES,
+    *llama4.FAMILIES,
+    qwen3_vl_moe.QWEN3_VL_MOE,
+    ernie4_5_moe.ERNIE4_5_MOE,
+    hunyuan_v1_moe.HUNYUAN_V1_MOE,
 )
 
 FAMILIES: dict[str, Family] = {family.model_type: family for family in _MODULE_FAMILIES}
@@ -82,7 +87,7 @@ def parse_config(raw: RawConfig) -> ModelConfig:
                 code="wrong_type",
             )
         data, scope = nested, family.text_config + "."
-    reader = Reader(data, family.fields, scope=scope)
+    reader = Reader(data, family.fields, scope=scope, root=raw.data)
     parsed = family.parse(reader)
     architectures = raw.data.get("architectures")
     architecture = (

@@ -53,9 +53,15 @@ class Field:
     minimum: float | None = None
     #: Whether JSON null is accepted (it then reads as None, as transformers would see it).
     nullable: bool = False
+    #: Read from the config's top level even when the family's keys sit under `text_config`
+    #: (Qwen3-VL-MoE ties its embeddings by the outer `tie_word_embeddings`).
+    top_level: bool = False
 
     def with_default(self, default: Any) -> Field:
-        return Field(self.name, self.key, self.kind, default, self.aliases, self.minimum, self.nullable)
+        return Field(
+            self.name, self.key, self.kind, default, self.aliases, self.minimum, self.nullable,
+            self.top_level,
+        )
 
 
 def size(name: str, key: str, default: Any = REQUIRED, aliases: tuple[str, ...] = ()) -> Field:
@@ -178,35 +184,48 @@ class Reader:
     """Reads declared Fields from one config object, recording how each value was found."""
 
     def __init__(
-        self, data: Mapping[str, Any], fields: Mapping[str, Field], *, scope: str = ""
+        self,
+        data: Mapping[str, Any],
+        fields: Mapping[str, Field],
+        *,
+        scope: str = "",
+        root: Mapping[str, Any] | None = None,
     ) -> None:
         self.data = data
         self.fields = fields
         self.scope = scope  #: prefix for key names in messages, e.g. "text_config."
+        #: The whole config, where `top_level` fields are read; `data` when nothing is nested.
+        self.root = data if root is None else root
         self.provenance: dict[str, str] = {}
         self.warnings: list[str] = []
 
     def key_name(self, key: str) -> str:
         return self.scope + key
 
+    def _source(self, spec: Field) -> tuple[Mapping[str, Any], str]:
+        """The object a field is read from, and the prefix its key names get in messages."""
+        return (self.root, "") if spec.top_level else (self.data, self.scope)
+
     def has(self, name: str) -> bool:
         """Whether the config carries the field under its key or any alias."""
         spec = self.fields[name]
-        return any(lookup(self.data, k) is not _MISSING for k in (spec.key, *spec.aliases))
+        data, _ = self._source(spec)
+        return any(lookup(data, k) is not _MISSING for k in (spec.key, *spec.aliases))
 
     def get(self, name: str) -> Any:
         """The field's value: from the key, an alias, or the family default; else an error."""
         spec = self.fields[name]
+        data, scope = self._source(spec)
         found: list[tuple[str, Any]] = []
         for key in (spec.key, *spec.aliases):
-            value = lookup(self.data, key)
+            value = lookup(data, key)
             if value is not _MISSING:
                 found.append((key, value))
         if not found:
             if spec.default is REQUIRED:
                 raise ConfigError(
-                    f"missing required key '{self.key_name(spec.key)}'",
-                    key=self.key_name(spec.key),
+                    f"missing required key '{scope + spec.key}'",
+                    key=scope + spec.key,
                     code="missing_key",
                 )
             self.provenance[name] = "default"
@@ -215,21 +234,21 @@ class Reader:
         for other_key, other_value in found[1:]:
             if other_value != value or type(other_value) is not type(value):
                 raise ConfigError(
-                    f"conflicting values for '{self.key_name(key)}' ({describe(value)}) and its "
-                    f"alias '{self.key_name(other_key)}' ({describe(other_value)})",
-                    key=self.key_name(key),
+                    f"conflicting values for '{scope + key}' ({describe(value)}) and its "
+                    f"alias '{scope + other_key}' ({describe(other_value)})",
+                    key=scope + key,
                     code="alias_conflict",
                 )
-        self.provenance[name] = "present" if key == spec.key else f"alias:{self.key_name(key)}"
+        self.provenance[name] = "present" if key == spec.key else f"alias:{scope + key}"
         if value is None:
             if spec.nullable:
                 return None
             raise ConfigError(
-                f"wrong type for '{self.key_name(key)}': expected {KIND_NAMES[spec.kind]}, got null",
-                key=self.key_name(key),
+                f"wrong type for '{scope + key}': expected {KIND_NAMES[spec.kind]}, got null",
+                key=scope + key,
                 code="wrong_type",
             )
-        return check_value(self.key_name(key), value, spec.kind, spec.minimum)
+        return check_value(scope + key, value, spec.kind, spec.minimum)
 
     def derived(self, name: str, value: Any) -> Any:
         """Record a value computed from other fields (e.g. head_dim = hidden / heads)."""
