@@ -48,29 +48,54 @@ def _dtype_rows(reports: Sequence[dict[str, Any]]) -> list[Row]:
     """Weights per dtype, KV per token, and the deployment rows when a deployment was asked."""
     dtypes = list(dict.fromkeys(d for r in reports for d in r["memory"]["weights_bytes"]))
     rows = [
-        Row(f"weights_{d}", f"weights {d}", "bytes", lambda r, d=d: r["memory"]["weights_bytes"].get(d))
+        Row(
+            f"weights_{d}",
+            f"weights {d}",
+            "bytes",
+            lambda r, d=d: r["memory"]["weights_bytes"].get(d),
+        )
         for d in dtypes
     ]
     kv_dtype = reports[0]["memory"].get("kv_cache_dtype", "bf16")
-    rows.append(Row("kv_per_token", f"KV/token ({kv_dtype})", "bytes",
-                    lambda r: r["memory"]["kv_cache_bytes_per_token"]))
+    rows.append(
+        Row(
+            "kv_per_token",
+            f"KV/token ({kv_dtype})",
+            "bytes",
+            lambda r: r["memory"]["kv_cache_bytes_per_token"],
+        )
+    )
     if all("deployment" in r for r in reports):
         first = reports[0]["deployment"]
-        rows.append(Row(
-            "kv_cache", f"KV {first['context']:,} × {first['batch']} ({first['kv_dtype']})",
-            "bytes", lambda r: r["deployment"]["kv_cache_bytes"],
-        ))
+        rows.append(
+            Row(
+                "kv_cache",
+                f"KV {first['context']:,} × {first['batch']} ({first['kv_dtype']})",
+                "bytes",
+                lambda r: r["deployment"]["kv_cache_bytes"],
+            )
+        )
         deployed = list(dict.fromkeys(d for r in reports for d in r["deployment"]["total_bytes"]))
         for d in deployed:
-            rows.append(Row(f"total_{d}", f"weights + KV {d}", "bytes",
-                            lambda r, d=d: r["deployment"]["total_bytes"].get(d)))
+            rows.append(
+                Row(
+                    f"total_{d}",
+                    f"weights + KV {d}",
+                    "bytes",
+                    lambda r, d=d: r["deployment"]["total_bytes"].get(d),
+                )
+            )
         if first["fits"] is not None:
             gpu = human_bytes(first["gpu_memory_bytes"])
             for d in deployed:
-                rows.append(Row(
-                    f"headroom_{d}", f"fits {gpu}? {d}", "headroom",
-                    lambda r, d=d: (r["deployment"]["fits"].get(d) or {}).get("headroom_bytes"),
-                ))
+                rows.append(
+                    Row(
+                        f"headroom_{d}",
+                        f"fits {gpu}? {d}",
+                        "headroom",
+                        lambda r, d=d: (r["deployment"]["fits"].get(d) or {}).get("headroom_bytes"),
+                    )
+                )
     return rows
 
 
@@ -103,13 +128,15 @@ def build_comparison(reports: Sequence[dict[str, Any]]) -> dict[str, Any]:
     rows = []
     for row in (*ROWS, *_dtype_rows(reports)):
         values = [row.value(report) for report in reports]
-        rows.append({
-            "key": row.key,
-            "label": row.label,
-            "unit": row.unit,
-            "values": values,
-            "differs": any(value != values[0] for value in values[1:]),
-        })
+        rows.append(
+            {
+                "key": row.key,
+                "label": row.label,
+                "unit": row.unit,
+                "values": values,
+                "differs": any(value != values[0] for value in values[1:]),
+            }
+        )
     models = [
         {
             "name": name,

@@ -20,7 +20,7 @@ from moecfg.model import ModelConfig
 
 #: Bytes per cached value for `--kv-dtype`.
 KV_DTYPE_BYTES = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
-#: `--weights-dtype` choices: the fixed dtypes of metrics.WEIGHT_DTYPE_BYTES, or the checkpoint's own.
+#: `--weights-dtype` choices: metrics.WEIGHT_DTYPE_BYTES, or the checkpoint's own storage.
 CHECKPOINT = "checkpoint"
 WEIGHT_DTYPES = (*metrics.WEIGHT_DTYPE_BYTES, CHECKPOINT)
 
@@ -37,8 +37,15 @@ _PART_BY_MODULE = {
 }
 _DTYPE_BYTES = {"bfloat16": 2.0, "float16": 2.0, "float32": 4.0}
 _SIZE_UNITS = {
-    "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
-    "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40,
+    "B": 1,
+    "KB": 10**3,
+    "MB": 10**6,
+    "GB": 10**9,
+    "TB": 10**12,
+    "KIB": 2**10,
+    "MIB": 2**20,
+    "GIB": 2**30,
+    "TIB": 2**40,
 }
 
 
@@ -61,7 +68,7 @@ class DeploymentSpec:
 
 
 def parse_memory_size(text: str) -> int:
-    """'80GB' → 80·10⁹ bytes, '80GiB' → 80·2³⁰; a unit is required, GB is decimal as vendors sell it."""
+    """'80GB' → 80·10⁹ bytes, '80GiB' → 80·2³⁰. A unit is required; GB is decimal, as sold."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)\s*", text, flags=re.IGNORECASE)
     if not match:
         raise DeploymentError(
@@ -78,13 +85,21 @@ def build_deployment_spec(
     gpu_memory: str | None,
 ) -> DeploymentSpec | None:
     """The spec from the command-line options, or None when no deployment option was given."""
-    if context is None and batch is None and kv_dtype is None and weights_dtype is None and gpu_memory is None:
+    if (
+        context is None
+        and batch is None
+        and kv_dtype is None
+        and weights_dtype is None
+        and gpu_memory is None
+    ):
         return None
     return DeploymentSpec(
         context=context,
         batch=batch if batch is not None else 1,
         kv_dtype=str(kv_dtype.value if hasattr(kv_dtype, "value") else kv_dtype or "bf16"),
-        weights_dtype=str(weights_dtype.value) if hasattr(weights_dtype, "value") else weights_dtype,
+        weights_dtype=str(weights_dtype.value)
+        if hasattr(weights_dtype, "value")
+        else weights_dtype,
         gpu_memory_bytes=parse_memory_size(gpu_memory) if gpu_memory is not None else None,
     )
 
@@ -113,7 +128,11 @@ def read_checkpoint_quantization(quantization: Mapping[str, Any]) -> CheckpointQ
     if method == "fp8":
         size = 1.0
         block = quantization.get("weight_block_size")
-        if isinstance(block, list) and len(block) == 2 and all(isinstance(b, int) and b > 0 for b in block):
+        if (
+            isinstance(block, list)
+            and len(block) == 2
+            and all(isinstance(b, int) and b > 0 for b in block)
+        ):
             size += 4 / (block[0] * block[1])
     elif method == "mxfp4":
         size = 0.5 + 1 / 32
@@ -143,7 +162,10 @@ def non_weight_params(config: ModelConfig, active: bool = False) -> dict[str, in
     quantizers leave them at the config dtype. `active` counts only the k experts a token uses."""
     base, moe = config.base, config.moe
     layers = base.num_hidden_layers
-    q_out, kv_out = base.num_attention_heads * base.head_dim, base.num_key_value_heads * base.head_dim
+    q_out, kv_out = (
+        base.num_attention_heads * base.head_dim,
+        base.num_key_value_heads * base.head_dim,
+    )
     attention = (q_out + 2 * kv_out if base.attention_bias else 0) + (
         base.hidden_size if base.attention_output_bias else 0
     )
@@ -156,12 +178,17 @@ def non_weight_params(config: ModelConfig, active: bool = False) -> dict[str, in
             len(moe.moe_layers) * experts * (2 * moe.expert_intermediate_size + base.hidden_size)
         )
     if base.mlp_bias and base.intermediate_size:
-        out["dense_mlp"] = len(config.dense_layers) * (2 * base.intermediate_size + base.hidden_size)
+        out["dense_mlp"] = len(config.dense_layers) * (
+            2 * base.intermediate_size + base.hidden_size
+        )
     return out
 
 
 def _checkpoint_bytes(
-    parts: Mapping[str, int], kept_inside: Mapping[str, int], quant: CheckpointQuantization, dtype_bytes: float
+    parts: Mapping[str, int],
+    kept_inside: Mapping[str, int],
+    quant: CheckpointQuantization,
+    dtype_bytes: float,
 ) -> int:
     quantized = sum(
         v - kept_inside.get(part, 0)
@@ -184,26 +211,34 @@ def _weight_dtypes(spec: DeploymentSpec, quantization: Mapping[str, Any] | None)
     return [*metrics.WEIGHT_DTYPE_BYTES, *([CHECKPOINT] if quantization is not None else [])]
 
 
-def kv_cache_groups(config: ModelConfig, context: int, batch: int, dtype_bytes: float) -> list[dict[str, Any]]:
+def kv_cache_groups(
+    config: ModelConfig, context: int, batch: int, dtype_bytes: float
+) -> list[dict[str, Any]]:
     """Each layer kind's share of the cache for `batch` sequences of `context` tokens."""
     out = []
     for group in metrics.kv_cache(config, dtype_bytes):
         tokens = min(context, group.window) if group.window is not None else context
         per_token = group.bytes_per_token
-        out.append({
-            "kind": group.kind,
-            "layers": group.layers,
-            "tokens_held": tokens if per_token else 0,
-            "bytes": (per_token * tokens + group.state_bytes) * batch,
-        })
+        out.append(
+            {
+                "kind": group.kind,
+                "layers": group.layers,
+                "tokens_held": tokens if per_token else 0,
+                "bytes": (per_token * tokens + group.state_bytes) * batch,
+            }
+        )
     return out
 
 
-def deployment_report(config: ModelConfig, raw_data: Mapping[str, Any], spec: DeploymentSpec) -> dict[str, Any]:
+def deployment_report(
+    config: ModelConfig, raw_data: Mapping[str, Any], spec: DeploymentSpec
+) -> dict[str, Any]:
     """Memory and per-token work for one deployment, per weight dtype, and whether it fits."""
     context = spec.context if spec.context is not None else config.base.max_position_embeddings
     if context is None:
-        raise DeploymentError("--context is needed: the config has no max_position_embeddings", code="no_context")
+        raise DeploymentError(
+            "--context is needed: the config has no max_position_embeddings", code="no_context"
+        )
     params = metrics.count_params(config)
     active_parts = dict(params.parts)
     active_parts["routed_experts"] = params.active - (params.total - params.parts["routed_experts"])
@@ -230,7 +265,10 @@ def deployment_report(config: ModelConfig, raw_data: Mapping[str, Any], spec: De
     fits = None
     if spec.gpu_memory_bytes is not None:
         fits = {
-            dtype: {"fits": spec.gpu_memory_bytes >= total, "headroom_bytes": spec.gpu_memory_bytes - total}
+            dtype: {
+                "fits": spec.gpu_memory_bytes >= total,
+                "headroom_bytes": spec.gpu_memory_bytes - total,
+            }
             for dtype, total in totals.items()
         }
     return {

@@ -62,7 +62,7 @@ class Override:
 
 
 def settable_fields(config: ModelConfig, family: Family) -> dict[str, Settable]:
-    """Every scalar field of the composed config, validated like the family's Field when it has one."""
+    """Every scalar field of the composed config, validated like the family's Field if any."""
     out: dict[str, Settable] = {}
     for part, value in (("base", config.base), ("moe", config.moe)):
         if value is None:
@@ -73,7 +73,9 @@ def settable_fields(config: ModelConfig, family: Family) -> dict[str, Settable]:
                 continue  # tuples and mappings (layer schedules, rope scaling) are derived, not set
             name = f"{part}.{spec.name}"
             declared: Field | None = family.fields.get(name)
-            minimum = declared.minimum if declared is not None else (0 if kind[0] == "int" else None)
+            minimum = (
+                declared.minimum if declared is not None else (0 if kind[0] == "int" else None)
+            )
             out[name] = Settable(name, kind[0], minimum, kind[1])
     return out
 
@@ -88,7 +90,9 @@ def _resolve_key(key: str, settable: Mapping[str, Settable], family: Family) -> 
         if key in (declared.key, *declared.aliases) and declared.name in settable:
             return settable[declared.name]
     names = ", ".join(name.split(".", 1)[1] for name in settable)
-    raise OverrideError(f"--set: unknown key '{key}' (settable: {names})", key=key, code="unknown_key")
+    raise OverrideError(
+        f"--set: unknown key '{key}' (settable: {names})", key=key, code="unknown_key"
+    )
 
 
 def parse_assignment(text: str) -> tuple[str, str]:
@@ -110,7 +114,9 @@ def _typed_value(spec: Settable, key: str, text: str) -> Any:
         if spec.nullable:
             return None
         raise OverrideError(
-            f"--set {key}: wrong type for '{key}': expected a value, got null", key=key, code="wrong_type"
+            f"--set {key}: wrong type for '{key}': expected a value, got null",
+            key=key,
+            code="wrong_type",
         )
     try:
         checked = check_value(key, value, spec.kind, spec.minimum)
@@ -143,7 +149,9 @@ def resize_schedule(schedule: Sequence[Any], layers: int) -> tuple[Any, ...]:
 
 
 def _invariant(key: str, message: str) -> OverrideError:
-    return OverrideError(f"--set: invalid value for '{key}': {message}", key=key, code="invalid_value")
+    return OverrideError(
+        f"--set: invalid value for '{key}': {message}", key=key, code="invalid_value"
+    )
 
 
 def _propagate(
@@ -152,7 +160,10 @@ def _propagate(
     """Re-derive what the family derived from edited fields; returns the fields it touched."""
     old, touched = config.base, set[str]()
     provenance = config.provenance
-    if "base.num_key_value_heads" not in edited and provenance.get("base.num_key_value_heads") == "derived":
+    if (
+        "base.num_key_value_heads" not in edited
+        and provenance.get("base.num_key_value_heads") == "derived"
+    ):
         base = replace(base, num_key_value_heads=base.num_attention_heads)
         touched.add("base.num_key_value_heads")
     if base.num_attention_heads % base.num_key_value_heads:
@@ -177,7 +188,10 @@ def _propagate(
     if base.num_hidden_layers != old.num_hidden_layers:
         layers = base.num_hidden_layers
         # Per layer: attention kind, and the layer's k (0 for a dense MLP layer).
-        top_k = [moe.top_k(i) if moe is not None and i in moe.moe_layers else 0 for i in range(old.num_hidden_layers)]
+        top_k = [
+            moe.top_k(i) if moe is not None and i in moe.moe_layers else 0
+            for i in range(old.num_hidden_layers)
+        ]
         kinds = old.layer_types or (FULL_ATTENTION,) * old.num_hidden_layers
         schedule = resize_schedule(list(zip(kinds, top_k, strict=True)), layers)
         base = replace(base, layer_types=tuple(kind for kind, _ in schedule))
@@ -192,9 +206,14 @@ def _propagate(
     if moe is not None:
         for k in (moe.num_experts_per_tok, *moe.top_k_by_layer):
             if k > moe.num_experts:
-                raise _invariant("num_experts_per_tok", f"{k} exceeds the number of experts ({moe.num_experts})")
+                raise _invariant(
+                    "num_experts_per_tok", f"{k} exceeds the number of experts ({moe.num_experts})"
+                )
         if moe.n_group and moe.num_experts % moe.n_group:
-            raise _invariant("n_group", f"num_experts ({moe.num_experts}) is not divisible by n_group ({moe.n_group})")
+            raise _invariant(
+                "n_group",
+                f"num_experts ({moe.num_experts}) is not divisible by n_group ({moe.n_group})",
+            )
         if moe.n_group and moe.topk_group and moe.topk_group > moe.n_group:
             raise _invariant("topk_group", f"{moe.topk_group} exceeds n_group ({moe.n_group})")
     dense_layers = base.num_hidden_layers - (len(moe.moe_layers) if moe else 0)

@@ -45,10 +45,22 @@ def test_compare_json_rows():
     assert by_key["total"]["values"] == [QWEN3_MOE_TOTAL, QWEN3_8B_TOTAL, LLAMA_TOTAL]
     assert by_key["active"]["values"] == [QWEN3_MOE_ACTIVE, QWEN3_8B_TOTAL, LLAMA_TOTAL]
     assert by_key["active_share"]["values"] == [QWEN3_MOE_ACTIVE / QWEN3_MOE_TOTAL, 1.0, 1.0]
-    assert by_key["weights_bf16"]["values"] == [2 * QWEN3_MOE_TOTAL, 2 * QWEN3_8B_TOTAL, 2 * LLAMA_TOTAL]
-    assert by_key["weights_int4"]["values"] == [QWEN3_MOE_TOTAL // 2, QWEN3_8B_TOTAL // 2, LLAMA_TOTAL // 2]
+    assert by_key["weights_bf16"]["values"] == [
+        2 * QWEN3_MOE_TOTAL,
+        2 * QWEN3_8B_TOTAL,
+        2 * LLAMA_TOTAL,
+    ]
+    assert by_key["weights_int4"]["values"] == [
+        QWEN3_MOE_TOTAL // 2,
+        QWEN3_8B_TOTAL // 2,
+        LLAMA_TOTAL // 2,
+    ]
     # K and V, bf16: layers × 2 × kv_heads × head_dim × 2 bytes.
-    assert by_key["kv_per_token"]["values"] == [48 * 2 * 4 * 128 * 2, 36 * 2 * 8 * 128 * 2, 32 * 2 * 8 * 128 * 2]
+    assert by_key["kv_per_token"]["values"] == [
+        48 * 2 * 4 * 128 * 2,
+        36 * 2 * 8 * 128 * 2,
+        32 * 2 * 8 * 128 * 2,
+    ]
     assert all(row["differs"] for row in document["rows"])
 
 
@@ -61,18 +73,38 @@ def test_identical_rows_are_not_flagged():
 def test_what_if_column_against_the_file():
     document = run_cli("compare", PATHS[0], PATHS[0], "--format", "json").json()
     assert not rows(document)["active"]["differs"]
-    edited = run_cli("compare", PATHS[0], PATHS[1], "--set", "num_attention_heads=16", "-f", "json").json()
-    assert edited["models"][0]["overrides"] == [{"field": "base.num_attention_heads", "value": 16, "was": 32}]
+    edited = run_cli(
+        "compare", PATHS[0], PATHS[1], "--set", "num_attention_heads=16", "-f", "json"
+    ).json()
+    assert edited["models"][0]["overrides"] == [
+        {"field": "base.num_attention_heads", "value": 16, "was": 32}
+    ]
 
 
 def test_deployment_rows():
-    document = run_cli("compare", *PATHS[:2], "--context", "32768", "--batch", "8", "--gpu-memory", "80GB",
-                       "-f", "json").json()
+    document = run_cli(
+        "compare",
+        *PATHS[:2],
+        "--context",
+        "32768",
+        "--batch",
+        "8",
+        "--gpu-memory",
+        "80GB",
+        "-f",
+        "json",
+    ).json()
     by_key = rows(document)
     kv = [48 * 2 * 4 * 128 * 2 * 32768 * 8, 36 * 2 * 8 * 128 * 2 * 32768 * 8]
     assert by_key["kv_cache"]["values"] == kv
-    assert by_key["total_bf16"]["values"] == [2 * QWEN3_MOE_TOTAL + kv[0], 2 * QWEN3_8B_TOTAL + kv[1]]
-    assert by_key["headroom_fp8"]["values"] == [80 * 10**9 - QWEN3_MOE_TOTAL - kv[0], 80 * 10**9 - QWEN3_8B_TOTAL - kv[1]]
+    assert by_key["total_bf16"]["values"] == [
+        2 * QWEN3_MOE_TOTAL + kv[0],
+        2 * QWEN3_8B_TOTAL + kv[1],
+    ]
+    assert by_key["headroom_fp8"]["values"] == [
+        80 * 10**9 - QWEN3_MOE_TOTAL - kv[0],
+        80 * 10**9 - QWEN3_8B_TOTAL - kv[1],
+    ]
 
 
 def test_markdown_bolds_differing_cells():
@@ -123,8 +155,14 @@ def test_column_names(source, name):
 
 @pytest.mark.parametrize(
     ("unit", "value", "text"),
-    [("count", 30_532_122_624, "30.53B"), ("bytes", 2**30, "1.00 GiB"), ("share", 0.1098, "11.0%"),
-     ("headroom", -(2**30), "no -1.00 GiB"), ("headroom", 0, "fits +0 B"), ("int", None, "—")],
+    [
+        ("count", 30_532_122_624, "30.53B"),
+        ("bytes", 2**30, "1.00 GiB"),
+        ("share", 0.1098, "11.0%"),
+        ("headroom", -(2**30), "no -1.00 GiB"),
+        ("headroom", 0, "fits +0 B"),
+        ("int", None, "—"),
+    ],
 )
 def test_cell_text(unit, value, text):
     assert cell_text(unit, value) == text

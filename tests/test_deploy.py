@@ -26,9 +26,15 @@ def deployment(path: str, **spec) -> dict:
 
 def test_weights_use_total_and_per_token_work_uses_active():
     d = deployment(QWEN3_MOE, context=32768, batch=8)
-    assert d["weights_bytes"] == {"bf16": 2 * QWEN3_TOTAL, "fp8": QWEN3_TOTAL, "int4": QWEN3_TOTAL // 2}
+    assert d["weights_bytes"] == {
+        "bf16": 2 * QWEN3_TOTAL,
+        "fp8": QWEN3_TOTAL,
+        "int4": QWEN3_TOTAL // 2,
+    }
     assert d["weight_bytes_read_per_token"] == {
-        "bf16": 2 * QWEN3_ACTIVE, "fp8": QWEN3_ACTIVE, "int4": QWEN3_ACTIVE // 2,
+        "bf16": 2 * QWEN3_ACTIVE,
+        "fp8": QWEN3_ACTIVE,
+        "int4": QWEN3_ACTIVE // 2,
     }
     assert d["flops_per_token"] == 2 * QWEN3_ACTIVE
 
@@ -86,7 +92,12 @@ class TestSlidingAndCheckpoint:
 
 @pytest.mark.parametrize(
     ("text", "size"),
-    [("80GB", 80 * 10**9), ("24GiB", 24 * 2**30), ("1.5 TB", 1_500_000_000_000), ("512mib", 512 * 2**20)],
+    [
+        ("80GB", 80 * 10**9),
+        ("24GiB", 24 * 2**30),
+        ("1.5 TB", 1_500_000_000_000),
+        ("512mib", 512 * 2**20),
+    ],
 )
 def test_memory_sizes(text, size):
     assert parse_memory_size(text) == size
@@ -96,7 +107,10 @@ def test_memory_sizes(text, size):
     ("args", "message"),
     [
         (["--gpu-memory", "80"], "--gpu-memory: expected a size such as 80GB or 24GiB, got '80'"),
-        (["--weights-dtype", "checkpoint"], "--weights-dtype checkpoint: the config has no quantization_config"),
+        (
+            ["--weights-dtype", "checkpoint"],
+            "--weights-dtype checkpoint: the config has no quantization_config",
+        ),
     ],
 )
 def test_deployment_errors(args, message):
@@ -108,7 +122,9 @@ def test_deployment_errors(args, message):
 def test_unknown_checkpoint_quantization(write_config):
     from tests.conftest import load_sample
 
-    path = write_config({**load_sample("Llama-3.1-8B.json"), "quantization_config": {"quant_method": "hqq"}})
+    path = write_config(
+        {**load_sample("Llama-3.1-8B.json"), "quantization_config": {"quant_method": "hqq"}}
+    )
     result = run_cli("inspect", str(path), "--weights-dtype", "checkpoint")
     assert result.exit_code == 2
     assert result.stderr == (
@@ -118,8 +134,12 @@ def test_unknown_checkpoint_quantization(write_config):
 
 
 def test_deployment_in_table_and_markdown():
-    table = run_cli("inspect", QWEN3_MOE, "--context", "32768", "--batch", "8", "--gpu-memory", "80GB")
+    table = run_cli(
+        "inspect", QWEN3_MOE, "--context", "32768", "--batch", "8", "--gpu-memory", "80GB"
+    )
     assert "Deployment: 32,768 tokens × batch 8, KV at bf16" in table.stdout
     assert "no -6.36 GiB" in table.stdout
-    markdown = run_cli("inspect", QWEN3_MOE, "--context", "32768", "--gpu-memory", "80GB", "-f", "markdown")
+    markdown = run_cli(
+        "inspect", QWEN3_MOE, "--context", "32768", "--gpu-memory", "80GB", "-f", "markdown"
+    )
     assert "| **KV cache total** | 3,221,225,472 | 3.00 GiB |" in markdown.stdout

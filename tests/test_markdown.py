@@ -7,7 +7,11 @@ from tests.conftest import ROOT, run_cli, sample
 
 
 def test_pipe_table_escapes_and_aligns():
-    assert table(("a", "b"), [("x|y", "1")], "lr") == ["| a | b |", "| --- | ---: |", "| x\\|y | 1 |"]
+    assert table(("a", "b"), [("x|y", "1")], "lr") == [
+        "| a | b |",
+        "| --- | ---: |",
+        "| x\\|y | 1 |",
+    ]
 
 
 def test_lint_markdown(monkeypatch):
@@ -24,7 +28,9 @@ def test_lint_markdown(monkeypatch):
 
 
 def test_lint_markdown_clean():
-    result = run_cli("lint", "--isolated", "--output-format", "markdown", str(sample("Qwen3-8B.json")))
+    result = run_cli(
+        "lint", "--isolated", "--output-format", "markdown", str(sample("Qwen3-8B.json"))
+    )
     assert result.exit_code == 0
     assert result.stdout == "## moecfg lint\n\nAll checks passed! (1 file checked)\n"
 

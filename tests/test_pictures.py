@@ -24,7 +24,9 @@ def test_uniform_moe_model():
 def test_dense_layers_from_the_qwen_schedule(write_config):
     from tests.conftest import load_sample
 
-    path = write_config({**load_sample("Qwen3-30B-A3B.json"), "mlp_only_layers": [0, 1], "decoder_sparse_step": 2})
+    path = write_config(
+        {**load_sample("Qwen3-30B-A3B.json"), "mlp_only_layers": [0, 1], "decoder_sparse_step": 2}
+    )
     lines = layer_map_lines(inspect_source(str(path)))
     # MoE iff not in mlp_only_layers and (i + 1) % 2 == 0: layers 3, 5, 7, ...
     assert lines[3] == "mlp       " + "DDDE" + "DE" * 22

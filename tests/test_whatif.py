@@ -6,6 +6,8 @@ oracle builds the edited config in transformers to confirm them.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from moecfg.core import inspect_source
@@ -52,9 +54,15 @@ def test_pruning_experts_keeps_moe_layers():
     ("assignments", "raw_changes"),
     [
         (["num_experts=96"], {"num_experts": 96}),
-        (["num_experts_per_tok=4", "moe_intermediate_size=512"], {"num_experts_per_tok": 4, "moe_intermediate_size": 512}),
+        (
+            ["num_experts_per_tok=4", "moe_intermediate_size=512"],
+            {"num_experts_per_tok": 4, "moe_intermediate_size": 512},
+        ),
         (["num_hidden_layers=40"], {"num_hidden_layers": 40}),
-        (["num_attention_heads=16", "num_key_value_heads=2"], {"num_attention_heads": 16, "num_key_value_heads": 2}),
+        (
+            ["num_attention_heads=16", "num_key_value_heads=2"],
+            {"num_attention_heads": 16, "num_key_value_heads": 2},
+        ),
     ],
     ids=["prune-experts", "top-k-and-width", "fewer-layers", "heads"],
 )
@@ -84,10 +92,16 @@ def test_more_layers_extend_the_schedule_by_its_period():
 
 
 def test_values_typed_like_the_file():
-    edited, applied = composed("Qwen3-30B-A3B.json", "rope_theta=5e5", "norm_topk_prob=false", "sliding_window=null")
+    edited, applied = composed(
+        "Qwen3-30B-A3B.json", "rope_theta=5e5", "norm_topk_prob=false", "sliding_window=null"
+    )
     assert edited.base.rope_theta == 500000.0
     assert edited.moe.norm_topk_prob is False
-    assert [o.field for o in applied] == ["base.rope_theta", "moe.norm_topk_prob", "base.sliding_window"]
+    assert [o.field for o in applied] == [
+        "base.rope_theta",
+        "moe.norm_topk_prob",
+        "base.sliding_window",
+    ]
 
 
 def test_last_assignment_wins_and_remembers_the_file_value():
@@ -98,13 +112,34 @@ def test_last_assignment_wins_and_remembers_the_file_value():
 @pytest.mark.parametrize(
     ("assignment", "message"),
     [
-        ("num_experts=abc", """--set num_experts: wrong type for 'num_experts': expected an integer, got a string ("abc")"""),
-        ("num_experts=1.5", "--set num_experts: wrong type for 'num_experts': expected an integer, got a number (1.5)"),
-        ("num_experts=0", "--set num_experts: invalid value for 'num_experts': must be positive, got 0"),
-        ("num_experts=4", "--set: invalid value for 'num_experts_per_tok': 8 exceeds the number of experts (4)"),
-        ("num_key_value_heads=5", "--set: invalid value for 'num_key_value_heads': num_attention_heads (32) is not divisible by num_key_value_heads (5)"),
-        ("norm_topk_prob=1", "--set norm_topk_prob: wrong type for 'norm_topk_prob': expected a boolean, got an integer (1)"),
-        ("num_experts=null", "--set num_experts: wrong type for 'num_experts': expected a value, got null"),
+        (
+            "num_experts=abc",
+            """--set num_experts: wrong type for 'num_experts': expected an integer, got a string ("abc")""",
+        ),
+        (
+            "num_experts=1.5",
+            "--set num_experts: wrong type for 'num_experts': expected an integer, got a number (1.5)",
+        ),
+        (
+            "num_experts=0",
+            "--set num_experts: invalid value for 'num_experts': must be positive, got 0",
+        ),
+        (
+            "num_experts=4",
+            "--set: invalid value for 'num_experts_per_tok': 8 exceeds the number of experts (4)",
+        ),
+        (
+            "num_key_value_heads=5",
+            "--set: invalid value for 'num_key_value_heads': num_attention_heads (32) is not divisible by num_key_value_heads (5)",
+        ),
+        (
+            "norm_topk_prob=1",
+            "--set norm_topk_prob: wrong type for 'norm_topk_prob': expected a boolean, got an integer (1)",
+        ),
+        (
+            "num_experts=null",
+            "--set num_experts: wrong type for 'num_experts': expected a value, got null",
+        ),
         ("num_experts", "--set expects key=value, got 'num_experts'"),
     ],
 )
@@ -118,9 +153,13 @@ def test_unknown_key_lists_the_settable_keys():
     with pytest.raises(OverrideError) as caught:
         composed("Llama-3.1-8B.json", "num_experts=8")
     message = caught.value.message
-    assert message.startswith("--set: unknown key 'num_experts' (settable: hidden_size, num_hidden_layers, ")
+    assert message.startswith(
+        "--set: unknown key 'num_experts' (settable: hidden_size, num_hidden_layers, "
+    )
     assert "num_experts_per_tok" not in message  # a dense model has no MoE block to edit
-    result = run_cli("inspect", str(sample("Llama-3.1-8B.json")), "--set", "num_experts=8", "--format", "json")
+    result = run_cli(
+        "inspect", str(sample("Llama-3.1-8B.json")), "--set", "num_experts=8", "--format", "json"
+    )
     assert result.exit_code == 2
     assert result.json()["error"]["code"] == "unknown_key"
 
@@ -144,11 +183,19 @@ class TestPerLayerTopK:
     """HunYuan lists one k per layer (`moe_topk`); a what-if must keep that list consistent."""
 
     # Hunyuan-A13B's shape: 32 layers, hidden 4096, 64 experts of width 3072.
-    RAW = {
-        "architectures": ["HunYuanMoEV1ForCausalLM"], "model_type": "hunyuan_v1_moe",
-        "hidden_size": 4096, "intermediate_size": 3072, "num_hidden_layers": 32,
-        "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128, "vocab_size": 128167,
-        "tie_word_embeddings": True, "num_experts": 64, "moe_topk": [8] * 16 + [4] * 16,
+    RAW: ClassVar[dict] = {
+        "architectures": ["HunYuanMoEV1ForCausalLM"],
+        "model_type": "hunyuan_v1_moe",
+        "hidden_size": 4096,
+        "intermediate_size": 3072,
+        "num_hidden_layers": 32,
+        "num_attention_heads": 32,
+        "num_key_value_heads": 8,
+        "head_dim": 128,
+        "vocab_size": 128167,
+        "tie_word_embeddings": True,
+        "num_experts": 64,
+        "moe_topk": [8] * 16 + [4] * 16,
     }
     EXPERT = 3 * 4096 * 3072
 

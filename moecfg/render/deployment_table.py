@@ -15,7 +15,8 @@ def render_overrides(report: dict[str, Any], console: Console) -> None:
     """One line per `--set`, so a what-if is never mistaken for the file's own values."""
     for override in report.get("overrides", []):
         console.print(
-            f"[magenta]override:[/] {override['field']} = {override['value']} (was {override['was']})"
+            f"[magenta]override:[/] {override['field']} = {override['value']} "
+            f"(was {override['was']})"
         )
 
 
@@ -24,8 +25,10 @@ def render_deployment(deployment: dict[str, Any], console: Console) -> None:
     from rich import box
     from rich.table import Table
 
-    title = (f"Deployment: {deployment['context']:,} tokens × batch {deployment['batch']}, "
-             f"KV at {deployment['kv_dtype']}")
+    title = (
+        f"Deployment: {deployment['context']:,} tokens × batch {deployment['batch']}, "
+        f"KV at {deployment['kv_dtype']}"
+    )
     kv = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
     kv.add_column("KV cache")
     kv.add_column("tokens held", justify="right")
@@ -44,10 +47,16 @@ def render_deployment(deployment: dict[str, Any], console: Console) -> None:
     table.add_column("+ KV cache", justify="right", no_wrap=True)
     table.add_column("active read/token", justify="right", no_wrap=True)
     if fits is not None:
-        table.add_column(f"on {human_bytes(deployment['gpu_memory_bytes'])}", justify="right", no_wrap=True)
+        table.add_column(
+            f"on {human_bytes(deployment['gpu_memory_bytes'])}", justify="right", no_wrap=True
+        )
     for dtype, weights in deployment["weights_bytes"].items():
-        row = [dtype, human_bytes(weights), human_bytes(deployment["total_bytes"][dtype]),
-               human_bytes(deployment["weight_bytes_read_per_token"][dtype])]
+        row = [
+            dtype,
+            human_bytes(weights),
+            human_bytes(deployment["total_bytes"][dtype]),
+            human_bytes(deployment["weight_bytes_read_per_token"][dtype]),
+        ]
         if fits is not None:
             headroom = fits[dtype]["headroom_bytes"]
             style = "green" if fits[dtype]["fits"] else "red"

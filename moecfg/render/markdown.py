@@ -1,7 +1,7 @@
 """Markdown output for PR comments and GitHub job summaries (`>> $GITHUB_STEP_SUMMARY`).
 
-Pure functions from a report (inspect), comparison or lint report to a string: GitHub pipe tables, the pictures in
-`text` code blocks, no Rich.
+Pure functions from an inspect report, a comparison or a lint report to a string: GitHub pipe
+tables, the pictures in `text` code blocks, no Rich.
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ def _escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def table(header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] = ()) -> list[str]:
+def table(
+    header: Sequence[str], rows: Iterable[Sequence[str]], align: Sequence[str] = ()
+) -> list[str]:
     """A GitHub pipe table; `align` holds "l" or "r" per column (left by default)."""
     marks = [("---:" if a == "r" else "---") for a in [*align, *"l" * len(header)][: len(header)]]
     out = ["| " + " | ".join(_escape(h) for h in header) + " |", "| " + " | ".join(marks) + " |"]
@@ -67,11 +69,18 @@ def render_inspect_markdown(report: dict[str, Any]) -> str:
     family = f", read as {report['family']}" if report["family"] != report["model_type"] else ""
     out = [f"## `{report['source']}` — {report['model_type']} ({kind}{family})", ""]
     for override in report.get("overrides", []):
-        out.append(f"- **override** `{override['field']}` = `{_value(override['value'])}` "
-                   f"(was `{_value(override['was'])}`)")
+        out.append(
+            f"- **override** `{override['field']}` = `{_value(override['value'])}` "
+            f"(was `{_value(override['was'])}`)"
+        )
     if report.get("overrides"):
         out.append("")
-    out += ["### Config", "", *table(("field", "value", "how found"), _config_rows(report), "lrl"), ""]
+    out += [
+        "### Config",
+        "",
+        *table(("field", "value", "how found"), _config_rows(report), "lrl"),
+        "",
+    ]
     out += ["### Layers", "", *_code_block(layer_map_lines(report)), ""]
     params, derived = report["params"], report["derived"]
     rows = [
@@ -80,14 +89,25 @@ def render_inspect_markdown(report: dict[str, Any]) -> str:
         if (value := params.get(part, 0))
     ]
     rows.append(("**total**", f"{params['total']:,}", human_count(params["total"]), "100.0%"))
-    rows.append(("**active per token**", f"{params['active']:,}", human_count(params["active"]),
-                 f"{derived['active_share']:.1%}"))
+    rows.append(
+        (
+            "**active per token**",
+            f"{params['active']:,}",
+            human_count(params["active"]),
+            f"{derived['active_share']:.1%}",
+        )
+    )
     out += ["### Parameters", "", *table(("part", "params", "", "share"), rows, "lrrr"), ""]
     out += [*_code_block(parameter_bar_lines(report)), ""]
     memory = report["memory"]
-    rows = [(f"weights at {d}", f"{size:,}", human_bytes(size)) for d, size in memory["weights_bytes"].items()]
+    rows = [
+        (f"weights at {d}", f"{size:,}", human_bytes(size))
+        for d, size in memory["weights_bytes"].items()
+    ]
     kv = memory["kv_cache_bytes_per_token"]
-    rows.append((f"KV cache per token ({memory.get('kv_cache_dtype', 'bf16')})", f"{kv:,}", human_bytes(kv)))
+    rows.append(
+        (f"KV cache per token ({memory.get('kv_cache_dtype', 'bf16')})", f"{kv:,}", human_bytes(kv))
+    )
     flops = derived["flops_per_token"]
     rows.append(("FLOPs per token (≈ 2 × active)", f"{flops:,}", human_count(flops)))
     out += ["### Memory", "", *table(("what", "bytes", ""), rows, "lrr"), ""]
@@ -99,10 +119,14 @@ def render_inspect_markdown(report: dict[str, Any]) -> str:
 
 
 def deployment_markdown(deployment: dict[str, Any]) -> list[str]:
-    title = (f"### Deployment: {deployment['context']:,} tokens × batch {deployment['batch']}, "
-             f"KV at {deployment['kv_dtype']}")
-    rows = [(f"KV cache, {g['layers']} {g['kind']} layers", f"{g['bytes']:,}", human_bytes(g["bytes"]))
-            for g in deployment["kv_cache_groups"]]
+    title = (
+        f"### Deployment: {deployment['context']:,} tokens × batch {deployment['batch']}, "
+        f"KV at {deployment['kv_dtype']}"
+    )
+    rows = [
+        (f"KV cache, {g['layers']} {g['kind']} layers", f"{g['bytes']:,}", human_bytes(g["bytes"]))
+        for g in deployment["kv_cache_groups"]
+    ]
     kv = deployment["kv_cache_bytes"]
     rows.append(("**KV cache total**", f"{kv:,}", human_bytes(kv)))
     out = [title, "", *table(("what", "bytes", ""), rows, "lrr"), ""]
@@ -112,8 +136,12 @@ def deployment_markdown(deployment: dict[str, Any]) -> list[str]:
         header.append(f"on {human_bytes(deployment['gpu_memory_bytes'])}")
     rows = []
     for dtype, weights in deployment["weights_bytes"].items():
-        row = [dtype, human_bytes(weights), human_bytes(deployment["total_bytes"][dtype]),
-               human_bytes(deployment["weight_bytes_read_per_token"][dtype])]
+        row = [
+            dtype,
+            human_bytes(weights),
+            human_bytes(deployment["total_bytes"][dtype]),
+            human_bytes(deployment["weight_bytes_read_per_token"][dtype]),
+        ]
         if fits is not None:
             row.append(cell_text("headroom", fits[dtype]["headroom_bytes"]))
         rows.append(row)
@@ -135,8 +163,10 @@ def render_compare_markdown(comparison: dict[str, Any]) -> str:
         out.append("")
     for model in comparison["models"]:
         for override in model["overrides"]:
-            out.append(f"- {model['name']}: **override** `{override['field']}` = "
-                       f"`{_value(override['value'])}` (was `{_value(override['was'])}`)")
+            out.append(
+                f"- {model['name']}: **override** `{override['field']}` = "
+                f"`{_value(override['value'])}` (was `{_value(override['was'])}`)"
+            )
     return "\n".join(out) + "\n"
 
 

@@ -68,7 +68,11 @@ def layer_rows(report: dict[str, Any]) -> list[tuple[str, list[Cell]]]:
     layers = base["num_hidden_layers"]
     kinds = base.get("layer_types") or ["full_attention"] * layers
     moe_layers = set(moe["moe_layers"]) if moe else set()
-    cells = {**ATTENTION_CELLS, "full_attention": LATENT_ATTENTION_CELL} if base.get("mla") else ATTENTION_CELLS
+    cells = (
+        {**ATTENTION_CELLS, "full_attention": LATENT_ATTENTION_CELL}
+        if base.get("mla")
+        else ATTENTION_CELLS
+    )
     return [
         ("attention", [_cell(cells, kind) for kind in kinds]),
         ("mlp", [MLP_CELLS["moe" if i in moe_layers else "dense"] for i in range(layers)]),
@@ -126,12 +130,20 @@ def _bar_styled_lines(report: dict[str, Any]) -> list[list[tuple[str, str]]]:
     segments = _bar_segments(report["params"])
     total = sum(v for _, v, _ in segments)
     bar = [("|", "")]
-    bar += [(_cell(PART_CELLS, p).letter * c, _cell(PART_CELLS, p).style) for p, _, c in segments if c]
+    bar += [
+        (_cell(PART_CELLS, p).letter * c, _cell(PART_CELLS, p).style) for p, _, c in segments if c
+    ]
     bar.append(("|", ""))
     lines = [[("Parameter breakdown", "bold")], bar]
     for part, value, _ in segments:
         cell = _cell(PART_CELLS, part)
-        lines.append([("  ", ""), (cell.letter, cell.style), (f" {cell.meaning:<16}{value / total:>7.1%}", "")])
+        lines.append(
+            [
+                ("  ", ""),
+                (cell.letter, cell.style),
+                (f" {cell.meaning:<16}{value / total:>7.1%}", ""),
+            ]
+        )
     lines.append([])
     return lines
 
