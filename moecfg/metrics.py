@@ -72,7 +72,7 @@ def gated_mlp(hidden_size: int, intermediate_size: int, bias: bool) -> int:
 
 
 def attention_params(base: BaseConfig) -> int:
-    """One GQA attention block: q, k, v, o projections plus optional per-head q/k norms."""
+    """One GQA attention block: q, k, v, o projections plus optional q/k norms and sinks."""
     if base.mla is not None:
         return mla_attention_params(base, base.mla)
     h, d = base.hidden_size, base.head_dim
@@ -84,8 +84,12 @@ def attention_params(base: BaseConfig) -> int:
         + 2 * linear(h, kv_out, base.attention_bias)
         + linear(q_out, h, base.attention_output_bias)
     )
-    if base.qk_norm:
+    if base.qk_norm and base.qk_norm_full_width:
+        params += h + base.num_key_value_heads * (h // base.num_attention_heads)
+    elif base.qk_norm:
         params += 2 * d
+    if base.attention_sinks:
+        params += base.num_attention_heads
     return params
 
 
@@ -238,7 +242,7 @@ def count_params(config: ModelConfig) -> ParamCounts:
         base.vocab_size if base.lm_head_bias else 0
     )
     parts["attention"] = sum(mixer_params(base, kind) for kind in layer_kinds(base))
-    parts["norms"] = (2 * base.num_hidden_layers + 1) * h
+    parts["norms"] = (2 * base.num_hidden_layers + 1) * h * (2 if base.norm_bias else 1)
     active_routed = 0
     moe_layers = set(moe.moe_layers) if moe else set()
     for layer in range(base.num_hidden_layers):

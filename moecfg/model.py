@@ -111,6 +111,13 @@ class BaseConfig:
     #: q_proj also emits a sigmoid gate on the attention output, per head (Qwen3-Next): its
     #: width is 2 · heads · head_dim.
     attention_output_gate: bool = False
+    #: The q/k norms span the whole projection instead of one head (OLMoE): q_norm has
+    #: hidden_size weights, k_norm num_key_value_heads × (hidden_size / num_attention_heads).
+    qk_norm_full_width: bool = False
+    #: One learned attention-sink logit per head per layer (gpt-oss `self_attn.sinks`).
+    attention_sinks: bool = False
+    #: The layer norms are LayerNorm with a bias (weight + bias per norm), not RMSNorm.
+    norm_bias: bool = False
     #: Bias on the output projection (lm_head), e.g. Phi-3.5-MoE's `lm_head_bias`.
     lm_head_bias: bool = False
     #: Bias on the dense MLP projections.
@@ -146,6 +153,9 @@ class MoeConfig:
     #: Whether the top-k routing weights are renormalised to sum to one. None when the family's
     #: router has no such switch (it is then described by `scoring_func` alone).
     norm_topk_prob: bool | None
+    #: How router logits become expert weights: "softmax" (over all experts, then top-k,
+    #: renormalised iff norm_topk_prob), "topk_softmax" (top-k logits, softmax over those k;
+    #: equal to softmax + renormalise), "sparsemixer" (PhiMoE), "sigmoid", ...
     scoring_func: str = "softmax"
     routed_scaling_factor: float | None = None
     n_group: int | None = None

@@ -8,6 +8,7 @@ per-expert names do not exist.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -23,12 +24,13 @@ PART_PATTERNS: tuple[tuple[str, str], ...] = (
     ("shared_experts", r"\.shared_experts?\.|\.shared_expert_gate\.|\.shared_mlp\."),
     ("routed_experts", r"\.experts\."),
     ("router", r"\.(mlp|feed_forward|block_sparse_moe)\.(gate|router)\.(weight|bias)$"),
+    ("router", r"\.ffn\.router\.layer\.weight$"),  # DBRX
     ("router", r"\.mlp\.gate\.wg\.weight$"),  # HunYuan
     ("router", r"\.mlp\.gate\.moe_statics\.e_score_correction_bias$"),  # ERNIE 4.5 (a Parameter)
     # Linear-attention and Mamba mixers stand where attention stands (metrics docstring).
     ("attention", r"\.(self_attn|attention|attn|linear_attn|mamba)\."),
     ("dense_mlp", r"\.(mlp|feed_forward)\."),
-    ("embedding", r"(^|\.)embed_tokens\."),
+    ("embedding", r"(^|\.)(embed_tokens|wte)\."),
     ("lm_head", r"^lm_head\."),
     ("norms", r"norm[^.]*\.(weight|bias)$"),
 )
@@ -53,17 +55,25 @@ def require_oracle() -> tuple[Any, Any]:
     return torch, transformers
 
 
+def config_value(config: Any, dotted: str) -> Any:
+    """An attribute of the HF config; dots walk into sub-configs ("ffn_config.moe_top_k")."""
+    return functools.reduce(getattr, dotted.split("."), config)
+
+
 def oracle_counts(
     config: dict[str, Any],
     tmp_path: Path,
     top_k_key: str = "num_experts_per_tok",
+    num_experts_key: str | None = None,
     model_class: str = "AutoModelForCausalLM",
     skip: str | None = None,
 ) -> dict[str, int]:
     """Parts, total and active of the transformers model built from `config` on meta.
 
     Active = every parameter except routed experts, plus each MoE layer's expert bank × k / E,
-    with E read from the fused expert tensor's first dimension and k from the HF config.
+    with E read from the fused expert tensor's first dimension and k from the HF config. A
+    family that flattens its experts into that dimension (DBRX's w1 is [E·I, H]) passes
+    `num_experts_key`, and E is then read from the HF config instead.
 
     A family with no causal-LM class (Qwen3-VL-MoE) names the `model_class` that builds it, and
     `skip` is a regex for parameter names moecfg deliberately leaves out (its vision tower). A
@@ -88,7 +98,12 @@ def oracle_counts(
             routed_by_layer.setdefault(layer, []).append((param.numel(), param.shape[0]))
     total = sum(parts.values())
     active = total - parts["routed_experts"]
-    top_k = getattr(hf_config.get_text_config(), top_k_key) if routed_by_layer else 0
+    top_k = config_value(hf_config.get_text_config(), top_k_key) if routed_by_layer else 0
+    if num_experts_key is not None:
+        experts = config_value(hf_config.get_text_config(), num_experts_key)
+        routed_by_layer = {
+            layer: [(numel, experts) for numel, _ in tensors] for layer, tensors in routed_by_layer.items()
+        }
     for layer, tensors in routed_by_layer.items():
         for numel, num_experts in tensors:
             k = top_k[int(re.search(r"\.layers\.(\d+)", layer)[1])] if isinstance(top_k, list) else top_k

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from moecfg.errors import ConfigError
-from moecfg.families import deepseek, dense, qwen3_moe
+from moecfg.families import dbrx, deepseek, dense, gpt_oss, mixtral, qwen2_moe, qwen3_moe
 from moecfg.families import granitemoehybrid, jamba, minimax, qwen3_next
 from moecfg.families import ernie4_5_moe, hunyuan_v1_moe, llama4, qwen3_vl_moe
 from moecfg.families.base import Family
@@ -25,6 +25,10 @@ _MODULE_FAMILIES: tuple[Family, ...] = (
     granitemoehybrid.GRANITEMOEHYBRID,
     minimax.MINIMAX,
     *deepseek.FAMILIES,
+    qwen2_moe.QWEN2_MOE,
+    *mixtral.FAMILIES,
+    gpt_oss.GPT_OSS,
+    dbrx.DBRX,
     *llama4.FAMILIES,
     qwen3_vl_moe.QWEN3_VL_MOE,
     ernie4_5_moe.ERNIE4_5_MOE,

@@ -98,8 +98,11 @@ def read_rope_scaling(reader: Reader) -> Mapping[str, Any] | None:
 
 
 def read_head_dim(reader: Reader, hidden_size: int, num_heads: int) -> int:
-    """`head_dim` as given, or hidden_size / heads, which must then divide evenly."""
-    head_dim = reader.get("base.head_dim")
+    """`head_dim` as given, or hidden_size / heads, which must then divide evenly.
+
+    A family whose attention always uses hidden_size / heads (DBRX) declares no head_dim field.
+    """
+    head_dim = reader.get("base.head_dim") if "base.head_dim" in reader.fields else None
     if head_dim is not None:
         return int(head_dim)
     if hidden_size % num_heads:
@@ -133,7 +136,7 @@ def read_base(
         num_kv_heads = reader.derived("base.num_key_value_heads", num_heads)
     if num_heads % num_kv_heads:
         raise reader.invalid(
-            "num_key_value_heads",
+            reader.fields["base.num_key_value_heads"].key,
             f"num_attention_heads ({num_heads}) is not divisible by "
             f"num_key_value_heads ({num_kv_heads})",
         )
@@ -150,7 +153,7 @@ def read_base(
         tie_word_embeddings=reader.get("base.tie_word_embeddings"),
         rope_theta=float(reader.get("base.rope_theta")),
         rope_scaling=read_rope_scaling(reader),
-        rms_norm_eps=float(reader.get("base.rms_norm_eps")),
+        rms_norm_eps=float(reader.get("base.rms_norm_eps")) if "base.rms_norm_eps" in reader.fields else None,
         dtype=reader.get("base.dtype"),
         attention_bias=attention_bias if qkv_bias is None else qkv_bias,
         attention_output_bias=attention_bias if output_bias is None else output_bias,
