@@ -80,3 +80,23 @@ def test_latent_attention_and_leading_dense_layers():
     assert lines[2] == "attention " + "A" * 50
     assert lines[3] == "mlp       " + "DDD" + "E" * 47
     assert lines[-1] == "legend    A latent attention (MLA)  D dense MLP  E MoE (routed experts)"
+
+
+def test_no_color_on_a_terminal_keeps_the_letters(monkeypatch):
+    import io
+    import re
+
+    from rich.console import Console
+
+    from moecfg.render.table import render_inspect
+
+    monkeypatch.setenv("NO_COLOR", "1")
+    buffer = io.StringIO()
+    render_inspect(
+        inspect_source(str(sample("Qwen3-30B-A3B.json"))),
+        Console(file=buffer, force_terminal=True, width=100),
+    )
+    # Bold may remain; no foreground or background colour does.
+    assert not re.search(r"\x1b\[[0-9;]*(3[0-7]|9[0-7]|38;|4[0-7]|48;)", buffer.getvalue())
+    text = re.sub(r"\x1b\[[0-9;]*m", "", buffer.getvalue())
+    assert "attention " + "F" * 48 in text and "mlp       " + "E" * 48 in text
