@@ -283,6 +283,11 @@ ERRORS = {
         "invalid value for 'layer_types[0]': \"sliding_attention\" is not one of \"mamba\", "
         "\"attention\", \"linear_attention\", \"full_attention\"",
     ),
+    "granite-alias-length": (
+        lambda: changed(fixture("granite-4.0-h-tiny-dims.json"), layer_types=None,
+                        layers_block_type=["mamba", "attention"]),
+        "invalid value for 'layers_block_type': lists 2 layers but num_hidden_layers is 40",
+    ),
     "minimax-code": (
         lambda: changed(fixture("minimax-text-01-dims.json"), layer_types=None,
                         num_hidden_layers=2, attn_type_list=[0, 2]),

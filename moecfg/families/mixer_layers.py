@@ -20,17 +20,19 @@ def read_layer_kinds(
     listed = reader.get(name)
     if listed is None:
         return None
+    # Name the key the config used: an alias (Granite's layers_block_type) when it was that.
+    how = reader.provenance.get(name, "")
+    key = reader.fields[name].key
+    if how.startswith("alias:"):
+        key = how.removeprefix("alias:" + reader.scope)
     for index, kind in enumerate(listed):
         if kind not in spellings:
             accepted = ", ".join(f'"{s}"' if isinstance(s, str) else str(s) for s in spellings)
             shown = f'"{kind}"' if isinstance(kind, str) else str(kind)
-            raise reader.invalid(
-                f"{reader.fields[name].key}[{index}]", f"{shown} is not one of {accepted}"
-            )
+            raise reader.invalid(f"{key}[{index}]", f"{shown} is not one of {accepted}")
     if len(listed) != num_layers:
         raise reader.invalid(
-            reader.fields[name].key,
-            f"lists {len(listed)} layers but num_hidden_layers is {num_layers}",
+            key, f"lists {len(listed)} layers but num_hidden_layers is {num_layers}"
         )
     return tuple(spellings[kind] for kind in listed)
 
