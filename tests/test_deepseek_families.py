@@ -79,8 +79,15 @@ KIMI_K2 = {
     "num_nextn_predict_layers": 0,
     "max_position_embeddings": 131072,
     "rope_theta": 50000.0,
-    "rope_scaling": {"beta_fast": 1.0, "beta_slow": 1.0, "factor": 32.0, "mscale": 1.0,
-                     "mscale_all_dim": 1.0, "original_max_position_embeddings": 4096, "type": "yarn"},
+    "rope_scaling": {
+        "beta_fast": 1.0,
+        "beta_slow": 1.0,
+        "factor": 32.0,
+        "mscale": 1.0,
+        "mscale_all_dim": 1.0,
+        "original_max_position_embeddings": 4096,
+        "type": "yarn",
+    },
     "rms_norm_eps": 1e-06,
     "tie_word_embeddings": False,
     "torch_dtype": "bfloat16",
@@ -153,17 +160,38 @@ def from_config_class(name: str, **dims) -> dict:
 
 
 def glm_v5() -> dict:
-    dims = {k: v for k, v in GLM_45_AIR.items() if k not in ("architectures", "model_type", "torch_dtype",
-                                                             "rope_theta", "num_nextn_predict_layers")}
-    return from_config_class("Glm4MoeConfig", **dims, num_mtp_layers=1,
-                             rope_parameters={"rope_type": "default", "rope_theta": 1000000.0})
+    dims = {
+        k: v
+        for k, v in GLM_45_AIR.items()
+        if k
+        not in (
+            "architectures",
+            "model_type",
+            "torch_dtype",
+            "rope_theta",
+            "num_nextn_predict_layers",
+        )
+    }
+    return from_config_class(
+        "Glm4MoeConfig",
+        **dims,
+        num_mtp_layers=1,
+        rope_parameters={"rope_type": "default", "rope_theta": 1000000.0},
+    )
 
 
 def dots_v5() -> dict:
-    dims = {k: v for k, v in DOTS_LLM1.items() if k not in ("architectures", "model_type", "torch_dtype",
-                                                            "rope_theta", "n_routed_experts")}
-    return from_config_class("Dots1Config", **dims, num_local_experts=128,
-                             rope_parameters={"rope_type": "default", "rope_theta": 10000000.0})
+    dims = {
+        k: v
+        for k, v in DOTS_LLM1.items()
+        if k not in ("architectures", "model_type", "torch_dtype", "rope_theta", "n_routed_experts")
+    }
+    return from_config_class(
+        "Dots1Config",
+        **dims,
+        num_local_experts=128,
+        rope_parameters={"rope_type": "default", "rope_theta": 10000000.0},
+    )
 
 
 def kimi_as_deepseek_v3() -> dict:
@@ -174,25 +202,40 @@ def kimi_as_deepseek_v3() -> dict:
 CASES = {
     "deepseek-v3": lambda: load_sample("DeepSeek-V3.json"),
     "deepseek-v3-v5-spelling": lambda: v5_spelling(
-        load_sample("DeepSeek-V3.json"), num_local_experts="n_routed_experts",
-        num_mtp_layers="num_nextn_predict_layers"),
+        load_sample("DeepSeek-V3.json"),
+        num_local_experts="n_routed_experts",
+        num_mtp_layers="num_nextn_predict_layers",
+    ),
     "deepseek-v3-plain-q-biased": lambda: variant(
-        load_sample("DeepSeek-V3.json"), q_lora_rank=None, attention_bias=True,
-        first_k_dense_replace=0, n_shared_experts=2),
+        load_sample("DeepSeek-V3.json"),
+        q_lora_rank=None,
+        attention_bias=True,
+        first_k_dense_replace=0,
+        n_shared_experts=2,
+    ),
     "deepseek-v2-lite": lambda: load_sample("DeepSeek-V2-Lite.json"),
     "deepseek-v2-lite-v5-spelling": lambda: v5_spelling(
-        load_sample("DeepSeek-V2-Lite.json"), num_experts="n_routed_experts"),
+        load_sample("DeepSeek-V2-Lite.json"), num_experts="n_routed_experts"
+    ),
     "deepseek-v2-lora-q-biases-grouped": lambda: variant(
-        load_sample("DeepSeek-V2-Lite.json"), q_lora_rank=768, attention_bias=True,
-        topk_method="group_limited_greedy", n_group=8, topk_group=3, num_key_value_heads=DROP),
+        load_sample("DeepSeek-V2-Lite.json"),
+        q_lora_rank=768,
+        attention_bias=True,
+        mlp_bias=True,
+        topk_method="group_limited_greedy",
+        n_group=8,
+        topk_group=3,
+        num_key_value_heads=DROP,
+    ),
     "kimi-k2": kimi_as_deepseek_v3,
     "glm-4.5-air": lambda: GLM_45_AIR,
     "glm-4.5-air-v5-from-config-class": glm_v5,
     "glm-4.5-air-qk-norm": lambda: variant(GLM_45_AIR, use_qk_norm=True, first_k_dense_replace=3),
     "dots-llm1": lambda: DOTS_LLM1,
     "dots-llm1-v5-from-config-class": dots_v5,
-    "dots-llm1-sliding-biased": lambda: variant(DOTS_LLM1, sliding_window=4096, max_window_layers=40,
-                                                attention_bias=True),
+    "dots-llm1-sliding-biased": lambda: variant(
+        DOTS_LLM1, sliding_window=4096, max_window_layers=40, attention_bias=True
+    ),
 }
 
 
@@ -252,15 +295,21 @@ def test_deepseek_v3_headline_figures():
     684,489,830,400 rounds to HF's 685B once the FP8 block scales (≈0.04B) are added.
     """
     counts = count_params(parse(load_sample("DeepSeek-V3.json")))
-    assert (counts.total, counts.active, counts.mtp) == (671_026_404_352, 37_552_282_624, 13_463_426_048)
+    assert (counts.total, counts.active, counts.mtp) == (
+        671_026_404_352,
+        37_552_282_624,
+        13_463_426_048,
+    )
     assert round(counts.total / 1e9) == 671
     assert round(counts.active / 1e9) == 38 and counts.active - counts.parts["embedding"] < 37e9
     assert counts.checkpoint_total == 684_489_830_400
     assert abs(counts.checkpoint_total - 685e9) < 1e9
     h, vocab = 7168, 129280
     moe_layer = (
-        counts.parts["attention"] // 61 + 2 * h
-        + (counts.parts["router"] + counts.parts["routed_experts"] + counts.parts["shared_experts"]) // 58
+        counts.parts["attention"] // 61
+        + 2 * h
+        + (counts.parts["router"] + counts.parts["routed_experts"] + counts.parts["shared_experts"])
+        // 58
     )
     assert counts.mtp == moe_layer + 3 * h + 2 * h * h + 2 * vocab * h
 
@@ -294,13 +343,19 @@ def test_deepseek_moe_v1_from_its_published_structure():
     """deepseek-moe-16b: 16.4B total and 2.8B activated (DeepSeekMoE paper), by hand.
 
     embedding and lm_head 102400·2048 = 209,715,200 each; attention (MHA, no bias) 4·2048² =
-    16,777,216 × 28 layers; layer 0 dense 3·2048·10944 = 67,239,936; 27 MoE layers of router
+    16,777,216 · 28 layers; layer 0 dense 3·2048·10944 = 67,239,936; 27 MoE layers of router
     64·2048 = 131,072, experts 64·3·2048·1408 = 553,648,128, shared 3·2048·(2·1408) = 17,301,504;
     norms (2·28 + 1)·2048 = 116,736.
     """
     config = parse(DEEPSEEK_MOE_16B)
     counts = count_params(config)
-    expected = 2 * 209_715_200 + 28 * 16_777_216 + 67_239_936 + 27 * (131_072 + 553_648_128 + 17_301_504) + 116_736
+    expected = (
+        2 * 209_715_200
+        + 28 * 16_777_216
+        + 67_239_936
+        + 27 * (131_072 + 553_648_128 + 17_301_504)
+        + 116_736
+    )
     assert counts.total == expected == 16_375_728_128
     assert round(counts.total / 1e9, 1) == 16.4
     assert counts.active == expected - 27 * (64 - 6) * 3 * 2048 * 1408
@@ -316,17 +371,22 @@ def test_deepseek_moe_v1_from_its_published_structure():
 
 
 def test_mla_kv_cache_by_hand():
-    """DeepSeek-V3: latent (512 + 64) values × 61 layers × 2 bytes = 70,272 bytes per token;
-    expanded 128·(128 + 64) + 128·128 = 40,960 values × 61 × 2 = 4,997,120.
-    DeepSeek-V2-Lite: (512 + 64) × 27 × 2 = 31,104; 16·192 + 16·128 = 5,120 × 27 × 2 = 276,480.
-    Kimi-K2 (64 heads): the same latent as V3, 70,272; expanded 64·192 + 64·128 = 20,480 × 61 × 2."""
+    """DeepSeek-V3: latent (512 + 64) values · 61 layers · 2 bytes = 70,272 bytes per token;
+    expanded 128·(128 + 64) + 128·128 = 40,960 values · 61 · 2 = 4,997,120.
+    DeepSeek-V2-Lite: (512 + 64) · 27 · 2 = 31,104; 16·192 + 16·128 = 5,120 · 27 · 2 = 276,480.
+    Kimi-K2 (64 heads): the same latent as V3, 70,272;
+    expanded 64·192 + 64·128 = 20,480 · 61 · 2."""
     for config, latent, expanded in (
         (load_sample("DeepSeek-V3.json"), 70_272, 4_997_120),
         (load_sample("DeepSeek-V2-Lite.json"), 31_104, 276_480),
         (KIMI_K2, 70_272, 2_498_560),
     ):
         (group,) = kv_cache(parse(config))
-        assert (group.kind, group.bytes_per_token, group.expanded_bytes_per_token) == ("mla", latent, expanded)
+        assert (group.kind, group.bytes_per_token, group.expanded_bytes_per_token) == (
+            "mla",
+            latent,
+            expanded,
+        )
 
 
 @pytest.mark.oracle
@@ -334,10 +394,25 @@ def test_mla_latent_is_what_transformers_caches():
     """transformers 5 caches the latent, not the expanded K/V: one 1-head tensor of kv_lora_rank
     and one of qk_rope_head_dim per layer per token."""
     torch, transformers = require_oracle()
-    dims = dict(vocab_size=64, hidden_size=64, intermediate_size=96, moe_intermediate_size=16,
-                num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=4, n_routed_experts=8,
-                n_group=2, topk_group=1, num_experts_per_tok=2, kv_lora_rank=24, q_lora_rank=16,
-                qk_rope_head_dim=8, qk_nope_head_dim=12, v_head_dim=10, first_k_dense_replace=1)
+    dims = dict(
+        vocab_size=64,
+        hidden_size=64,
+        intermediate_size=96,
+        moe_intermediate_size=16,
+        num_hidden_layers=3,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        n_routed_experts=8,
+        n_group=2,
+        topk_group=1,
+        num_experts_per_tok=2,
+        kv_lora_rank=24,
+        q_lora_rank=16,
+        qk_rope_head_dim=8,
+        qk_nope_head_dim=12,
+        v_head_dim=10,
+        first_k_dense_replace=1,
+    )
     model = transformers.AutoModelForCausalLM.from_config(transformers.DeepseekV3Config(**dims))
     tokens = 5
     cache = model(torch.arange(tokens)[None], use_cache=True).past_key_values
@@ -357,32 +432,60 @@ V3 = "DeepSeek-V3.json"
 V2 = "DeepSeek-V2-Lite.json"
 
 ERRORS = {
-    "n_group-split": (V3, {"n_group": 7},
-                      "invalid value for 'n_group': 256 routed experts do not split into 7 equal groups of at least 2"),
-    "n_group-singletons": (V3, {"n_group": 256},
-                           "invalid value for 'n_group': 256 routed experts do not split into 256 equal groups "
-                           "of at least 2"),
-    "n_group-null": (V3, {"n_group": None}, "wrong type for 'n_group': expected an integer, got null"),
+    "n_group-split": (
+        V3,
+        {"n_group": 7},
+        "invalid value for 'n_group': 256 routed experts do not split into 7 equal groups "
+        "of at least 2",
+    ),
+    "n_group-singletons": (
+        V3,
+        {"n_group": 256},
+        "invalid value for 'n_group': 256 routed experts do not split into 256 equal groups "
+        "of at least 2",
+    ),
+    "n_group-null": (
+        V3,
+        {"n_group": None},
+        "wrong type for 'n_group': expected an integer, got null",
+    ),
     "topk_group": (V3, {"topk_group": 9}, "invalid value for 'topk_group': 9 exceeds n_group (8)"),
-    "top-k-beyond-groups": (V3, {"topk_group": 1, "num_experts_per_tok": 40},
-                            "invalid value for 'num_experts_per_tok': 40 exceeds the 32 experts in the "
-                            "topk_group (1) groups a token may use"),
-    "v2-topk_method": (V2, {"topk_method": "noaux_tc"},
-                       "invalid value for 'topk_method': \"noaux_tc\" is not one of greedy, "
-                       "group_limited_greedy (transformers' deepseek_v2 router)"),
-    "v2-grouped-without-groups": (V2, {"topk_method": "group_limited_greedy", "n_group": None},
-                                  "invalid value for 'n_group': must be set when topk_method is "
-                                  "\"group_limited_greedy\""),
-    "v2-hidden-heads": (V2, {"hidden_size": 2050},
-                        "invalid value for 'hidden_size': 2050 is not a multiple of num_attention_heads (16)"),
-    "v2-missing-top-k": (V2, {"num_experts_per_tok": DROP}, "missing required key 'num_experts_per_tok'"),
+    "top-k-beyond-groups": (
+        V3,
+        {"topk_group": 1, "num_experts_per_tok": 40},
+        "invalid value for 'num_experts_per_tok': 40 exceeds the 32 experts in the "
+        "topk_group (1) groups a token may use",
+    ),
+    "v2-topk_method": (
+        V2,
+        {"topk_method": "noaux_tc"},
+        "invalid value for 'topk_method': \"noaux_tc\" is not one of greedy, "
+        "group_limited_greedy (transformers' deepseek_v2 router)",
+    ),
+    "v2-grouped-without-groups": (
+        V2,
+        {"topk_method": "group_limited_greedy", "n_group": None},
+        "invalid value for 'n_group': must be set when topk_method is \"group_limited_greedy\"",
+    ),
+    "v2-hidden-heads": (
+        V2,
+        {"hidden_size": 2050},
+        "invalid value for 'hidden_size': 2050 is not a multiple of num_attention_heads (16)",
+    ),
+    "v2-missing-top-k": (
+        V2,
+        {"num_experts_per_tok": DROP},
+        "missing required key 'num_experts_per_tok'",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", sorted(ERRORS))
 def test_invalid_configs_name_the_key(case, write_config):
     sample, changes, message = ERRORS[case]
-    result = run_cli("inspect", str(write_config(variant(load_sample(sample), **changes))), "--format", "json")
+    result = run_cli(
+        "inspect", str(write_config(variant(load_sample(sample), **changes))), "--format", "json"
+    )
     assert result.exit_code == 1
     assert result.json()["error"]["message"] == message
 
@@ -392,7 +495,7 @@ def test_router_keys_transformers_ignores_are_warned():
     assert v3.warnings == (
         "moe_layer_freq (2) is ignored by transformers' deepseek_v3: every layer from "
         "first_k_dense_replace on is MoE",
-        "scoring_func \"softmax\" is ignored by transformers' deepseek_v3, which uses \"sigmoid\"",
+        'scoring_func "softmax" is ignored by transformers\' deepseek_v3, which uses "sigmoid"',
     )
     assert (v3.moe.scoring_func, v3.provenance["moe.scoring_func"]) == ("sigmoid", "architecture")
     v2 = parse(variant(load_sample(V2), norm_topk_prob=True))
@@ -407,13 +510,20 @@ def test_router_keys_transformers_ignores_are_warned():
     "name", [V3, V2, "kimi-k2.json", "glm-4.5-air.json", "dots-llm1.json", "deepseek-moe-16b.json"]
 )
 def test_inspect_both_formats(name, write_config):
-    fixtures = {"kimi-k2.json": KIMI_K2, "glm-4.5-air.json": GLM_45_AIR, "dots-llm1.json": DOTS_LLM1,
-                "deepseek-moe-16b.json": DEEPSEEK_MOE_16B}
+    fixtures = {
+        "kimi-k2.json": KIMI_K2,
+        "glm-4.5-air.json": GLM_45_AIR,
+        "dots-llm1.json": DOTS_LLM1,
+        "deepseek-moe-16b.json": DEEPSEEK_MOE_16B,
+    }
     path = str(write_config(fixtures[name], name) if name in fixtures else sample(name))
     report = run_cli("inspect", path, "--format", "json")
     assert report.exit_code == 0, report
     data = report.json()
-    assert data["params"]["total"] == count_params(parse(fixtures.get(name) or load_sample(name))).total
+    assert (
+        data["params"]["total"]
+        == count_params(parse(fixtures.get(name) or load_sample(name))).total
+    )
     table = run_cli("inspect", path)
     assert table.exit_code == 0, table
     assert f"{data['params']['total']:,}" in table.stdout

@@ -1,8 +1,8 @@
-"""The DeepSeek-structured MoE families: deepseek_v2, deepseek_v3, glm4_moe, dots1 and DeepSeek-MoE v1.
+"""DeepSeek-structured MoE families: deepseek_v2/v3, glm4_moe, dots1 and DeepSeek-MoE v1.
 
 They share one decoder: the first `first_k_dense_replace` layers use a dense MLP of
 `intermediate_size`, the rest carry `n_routed_experts` experts of `moe_intermediate_size` plus
-`n_shared_experts` fused into one always-on MLP of `n_shared_experts × moe_intermediate_size`.
+`n_shared_experts` fused into one always-on MLP of `n_shared_experts · moe_intermediate_size`.
 They differ in attention (latent MLA or GQA, q/k norms, which projections are biased), in the
 router, and in whether the checkpoint stores multi-token-prediction layers. Each family below
 is a `Variant` — data — and `_family` turns it into the shared reader.
@@ -10,10 +10,10 @@ is a `Variant` — data — and `_family` turns it into the shared reader.
 Routers, as transformers 5 implements them:
 - "sigmoid" (deepseek_v3, glm4_moe, dots1): sigmoid scores; experts chosen on scores plus the
   `e_score_correction_bias` buffer, limited to the `topk_group` best of `n_group` groups (each
-  scored by its top-2 sum); renormalised iff `norm_topk_prob`; × `routed_scaling_factor`.
+  scored by its top-2 sum); renormalised iff `norm_topk_prob`; · `routed_scaling_factor`.
   transformers ignores the remote-code keys `scoring_func` and `topk_method`.
 - "softmax_topk_method" (deepseek_v2): softmax; `topk_method` "greedy" or
-  "group_limited_greedy" (groups scored by their max); × `routed_scaling_factor`; never
+  "group_limited_greedy" (groups scored by their max); · `routed_scaling_factor`; never
   renormalised (transformers does not read `norm_topk_prob` for this family).
 - "softmax" (DeepSeek-MoE v1, remote code only, as mlx-lm's deepseek.py): softmax, top-k,
   renormalised iff `norm_topk_prob`.
@@ -64,7 +64,9 @@ DEEPSEEK_MOE_FIELDS = field_table(
     Field("moe.moe_layer_freq", "moe_layer_freq", default=1, minimum=1),
 )
 
-MTP_FIELD = count("base.num_mtp_layers", "num_nextn_predict_layers", default=1, aliases=("num_mtp_layers",))
+MTP_FIELD = count(
+    "base.num_mtp_layers", "num_nextn_predict_layers", default=1, aliases=("num_mtp_layers",)
+)
 
 #: Dots1: layers from `max_window_layers` on use sliding-window attention when a window is set.
 SLIDING_FIELDS = field_table(
@@ -122,7 +124,9 @@ def _fields(variant: Variant) -> dict[str, Field]:
         table["base.qk_norm"] = flag("base.qk_norm", "use_qk_norm", default=False)
     moe = dict(DEEPSEEK_MOE_FIELDS)
     if variant.experts_alias:
-        moe["moe.num_experts"] = size("moe.num_experts", "n_routed_experts", aliases=(variant.experts_alias,))
+        moe["moe.num_experts"] = size(
+            "moe.num_experts", "n_routed_experts", aliases=(variant.experts_alias,)
+        )
     if variant.router != _SOFTMAX_TOPK_METHOD:
         del moe["moe.topk_method"]
         if variant.router == _SOFTMAX:
@@ -132,14 +136,20 @@ def _fields(variant: Variant) -> dict[str, Field]:
     table.update(moe)
     if variant.router == _SOFTMAX:
         # DeepSeek-MoE v1 without n_routed_experts is dense; without n_shared_experts, unshared.
-        table["moe.num_experts"] = Field("moe.num_experts", "n_routed_experts", default=None, minimum=1, nullable=True)
+        table["moe.num_experts"] = Field(
+            "moe.num_experts", "n_routed_experts", default=None, minimum=1, nullable=True
+        )
         table["moe.num_shared_experts"] = Field(
             "moe.num_shared_experts", "n_shared_experts", default=None, minimum=0, nullable=True
         )
     if variant.router == _SOFTMAX_TOPK_METHOD:
         table["moe.topk_method"] = Field("moe.topk_method", "topk_method", "str", default="greedy")
-        table["moe.n_group"] = Field("moe.n_group", "n_group", default=None, minimum=1, nullable=True)
-        table["moe.topk_group"] = Field("moe.topk_group", "topk_group", default=None, minimum=1, nullable=True)
+        table["moe.n_group"] = Field(
+            "moe.n_group", "n_group", default=None, minimum=1, nullable=True
+        )
+        table["moe.topk_group"] = Field(
+            "moe.topk_group", "topk_group", default=None, minimum=1, nullable=True
+        )
     if variant.mtp:
         table[MTP_FIELD.name] = MTP_FIELD
     if variant.sliding:
@@ -153,14 +163,17 @@ def _moe_layers(reader: Reader, variant: Variant, num_layers: int) -> tuple[int,
     freq = reader.get("moe.moe_layer_freq") if "moe.moe_layer_freq" in reader.fields else 1
     if freq != 1 and not variant.layer_freq:
         reader.warnings.append(
-            f"moe_layer_freq ({freq}) is ignored by transformers' {variant.model_type}: every layer "
+            f"moe_layer_freq ({freq}) is ignored by transformers' {variant.model_type}: "
+            "every layer "
             "from first_k_dense_replace on is MoE"
         )
         freq = 1
     return tuple(i for i in range(num_layers) if i >= first_dense and i % freq == 0)
 
 
-def _check_groups(reader: Reader, num_experts: int, top_k: int, n_group: int, topk_group: int, *, top2: bool) -> None:
+def _check_groups(
+    reader: Reader, num_experts: int, top_k: int, n_group: int, topk_group: int, *, top2: bool
+) -> None:
     """The grouped pick must be possible: groups split the experts and hold k of them."""
     per_group = num_experts // n_group
     if num_experts % n_group or (top2 and per_group < 2):
@@ -170,11 +183,14 @@ def _check_groups(reader: Reader, num_experts: int, top_k: int, n_group: int, to
             f"{num_experts} routed experts do not split into {n_group} equal groups{need}",
         )
     if topk_group > n_group:
-        raise reader.invalid(reader.fields["moe.topk_group"].key, f"{topk_group} exceeds n_group ({n_group})")
+        raise reader.invalid(
+            reader.fields["moe.topk_group"].key, f"{topk_group} exceeds n_group ({n_group})"
+        )
     if top_k > topk_group * per_group:
         raise reader.invalid(
             reader.fields["moe.num_experts_per_tok"].key,
-            f"{top_k} exceeds the {topk_group * per_group} experts in the topk_group ({topk_group}) "
+            f"{top_k} exceeds the {topk_group * per_group} experts in the "
+            f"topk_group ({topk_group}) "
             f"groups a token may use",
         )
 
@@ -187,7 +203,8 @@ def _ignored_router_key(reader: Reader, variant: Variant, name: str, used: str) 
     if value is not None and value != used:
         key = reader.fields[name].key
         reader.warnings.append(
-            f"{key} \"{value}\" is ignored by transformers' {variant.model_type}, which uses \"{used}\""
+            f'{key} "{value}" is ignored by transformers\' {variant.model_type}, '
+            f'which uses "{used}"'
         )
 
 
@@ -215,11 +232,13 @@ def _read_router(reader: Reader, variant: Variant, num_experts: int, top_k: int)
     if method not in _V2_TOPK_METHODS:
         raise reader.invalid(
             reader.fields["moe.topk_method"].key,
-            f"\"{method}\" is not one of {', '.join(_V2_TOPK_METHODS)} (transformers' {variant.model_type} router)",
+            f'"{method}" is not one of {", ".join(_V2_TOPK_METHODS)} '
+            f"(transformers' {variant.model_type} router)",
         )
     if reader.get("moe.norm_topk_prob"):
         reader.warnings.append(
-            f"norm_topk_prob true is ignored by transformers' {variant.model_type}: its router never "
+            f"norm_topk_prob true is ignored by transformers' {variant.model_type}: "
+            "its router never "
             "renormalises the top-k weights"
         )
     router: dict[str, Any] = {
@@ -233,7 +252,8 @@ def _read_router(reader: Reader, variant: Variant, num_experts: int, top_k: int)
         for name, value in (("moe.n_group", n_group), ("moe.topk_group", topk_group)):
             if value is None:
                 raise reader.invalid(
-                    reader.fields[name].key, "must be set when topk_method is \"group_limited_greedy\""
+                    reader.fields[name].key,
+                    'must be set when topk_method is "group_limited_greedy"',
                 )
         _check_groups(reader, num_experts, top_k, n_group, topk_group, top2=False)
         router.update(n_group=n_group, topk_group=topk_group)
@@ -241,20 +261,27 @@ def _read_router(reader: Reader, variant: Variant, num_experts: int, top_k: int)
 
 
 def _layer_types(reader: Reader, num_layers: int) -> tuple[str, ...]:
-    """Dots1: `layer_types` as listed, else sliding from `max_window_layers` on when a window is set."""
+    """Dots1: `layer_types` as listed, else sliding from `max_window_layers` on (with a window)."""
     listed = reader.get("base.layer_types")
     if listed is not None:
         key = reader.fields["base.layer_types"].key
         for index, kind in enumerate(listed):
             if kind not in (FULL_ATTENTION, SLIDING_ATTENTION):
-                raise reader.invalid(f"{key}[{index}]", f"\"{kind}\" is not one of {FULL_ATTENTION}, {SLIDING_ATTENTION}")
+                raise reader.invalid(
+                    f"{key}[{index}]",
+                    f'"{kind}" is not one of {FULL_ATTENTION}, {SLIDING_ATTENTION}',
+                )
         if len(listed) != num_layers:
-            raise reader.invalid(key, f"lists {len(listed)} layers but num_hidden_layers is {num_layers}")
+            raise reader.invalid(
+                key, f"lists {len(listed)} layers but num_hidden_layers is {num_layers}"
+            )
         return tuple(listed)
     window, first_sliding = reader.get("base.sliding_window"), reader.get("base.max_window_layers")
     if window is None or first_sliding is None:
         return (FULL_ATTENTION,) * num_layers
-    return tuple(SLIDING_ATTENTION if i >= first_sliding else FULL_ATTENTION for i in range(num_layers))
+    return tuple(
+        SLIDING_ATTENTION if i >= first_sliding else FULL_ATTENTION for i in range(num_layers)
+    )
 
 
 def _read_mla(reader: Reader) -> MlaConfig:
@@ -287,6 +314,8 @@ def _parse(reader: Reader, variant: Variant) -> Parsed:
             moe_layers=moe_layers,
             num_shared_experts=num_shared,
             shared_expert_intermediate_size=num_shared * expert_size,
+            # The shared MLP is the dense MLP class, so it follows mlp_bias; routed experts do not.
+            shared_expert_bias=variant.mlp_bias and reader.get("base.mlp_bias"),
             **_read_router(reader, variant, num_experts, top_k),
         )
         dense_layers = num_layers - len(moe_layers)
@@ -332,39 +361,50 @@ def _family(variant: Variant) -> Family:
 DEEPSEEK_V3 = Variant(
     model_type="deepseek_v3",
     architectures=("DeepseekV3ForCausalLM",),
-    summary="DeepSeek-V3/R1, Kimi-K2: MLA, dense first layers, shared expert, grouped sigmoid router, MTP",
+    summary="DeepSeek-V3/R1, Kimi-K2: MLA, dense first layers, shared expert, grouped sigmoid, MTP",
     attention="mla",
     router=_SIGMOID,
     experts_alias="num_local_experts",
     mtp=True,
     defaults={
-        "base__num_key_value_heads": 128, "base__intermediate_size": 18432,
-        "base__max_position_embeddings": 4096, "moe__num_experts": 256, "moe__num_experts_per_tok": 8,
-        "moe__expert_intermediate_size": 2048, "moe__num_shared_experts": 1,
-        "moe__first_k_dense_replace": 3, "moe__norm_topk_prob": True, "moe__routed_scaling_factor": 2.5,
-        "moe__n_group": 8, "moe__topk_group": 4,
+        "base__num_key_value_heads": 128,
+        "base__intermediate_size": 18432,
+        "base__max_position_embeddings": 4096,
+        "moe__num_experts": 256,
+        "moe__num_experts_per_tok": 8,
+        "moe__expert_intermediate_size": 2048,
+        "moe__num_shared_experts": 1,
+        "moe__first_k_dense_replace": 3,
+        "moe__norm_topk_prob": True,
+        "moe__routed_scaling_factor": 2.5,
+        "moe__n_group": 8,
+        "moe__topk_group": 4,
     },
 )
 
 DEEPSEEK_V2 = Variant(
     model_type="deepseek_v2",
     architectures=("DeepseekV2ForCausalLM",),
-    summary="DeepSeek-V2/V2-Lite: MLA, shared experts, softmax router with greedy or group-limited top-k",
+    summary="DeepSeek-V2/V2-Lite: MLA, shared experts, softmax, greedy or group-limited top-k",
     attention="mla",
     router=_SOFTMAX_TOPK_METHOD,
     experts_alias="num_experts",
     mlp_bias=True,
     heads_divide_hidden=True,
     defaults={
-        "base__intermediate_size": 11008, "moe__num_experts": 64, "moe__expert_intermediate_size": 1407,
-        "moe__num_shared_experts": 2, "moe__first_k_dense_replace": 0, "moe__norm_topk_prob": False,
+        "base__intermediate_size": 11008,
+        "moe__num_experts": 64,
+        "moe__expert_intermediate_size": 1407,
+        "moe__num_shared_experts": 2,
+        "moe__first_k_dense_replace": 0,
+        "moe__norm_topk_prob": False,
     },
 )
 
 GLM4_MOE = Variant(
     model_type="glm4_moe",
     architectures=("Glm4MoeForCausalLM",),
-    summary="GLM-4.5/4.6: GQA with biased q/k/v, optional q/k norm, shared expert, sigmoid router, MTP",
+    summary="GLM-4.5/4.6: GQA, biased q/k/v, optional q/k norm, shared expert, sigmoid, MTP",
     attention="gqa",
     router=_SIGMOID,
     experts_alias="num_local_experts",
@@ -372,27 +412,38 @@ GLM4_MOE = Variant(
     output_bias=False,
     mtp=True,
     defaults={
-        "base__num_key_value_heads": 8, "base__intermediate_size": 10944,
-        "base__max_position_embeddings": 131072, "base__rms_norm_eps": 1e-5, "moe__num_experts": 128,
-        "moe__num_experts_per_tok": 8, "moe__expert_intermediate_size": 1408,
-        "moe__num_shared_experts": 1, "moe__first_k_dense_replace": 1, "moe__norm_topk_prob": True,
-        "moe__n_group": 1, "moe__topk_group": 1,
+        "base__num_key_value_heads": 8,
+        "base__intermediate_size": 10944,
+        "base__max_position_embeddings": 131072,
+        "base__rms_norm_eps": 1e-5,
+        "moe__num_experts": 128,
+        "moe__num_experts_per_tok": 8,
+        "moe__expert_intermediate_size": 1408,
+        "moe__num_shared_experts": 1,
+        "moe__first_k_dense_replace": 1,
+        "moe__norm_topk_prob": True,
+        "moe__n_group": 1,
+        "moe__topk_group": 1,
     },
 )
 
 DOTS1 = Variant(
     model_type="dots1",
     architectures=("Dots1ForCausalLM",),
-    summary="dots.llm1: GQA with q/k norm, shared experts, sigmoid router, sliding layers from max_window_layers",
+    summary="dots.llm1: GQA with q/k norm, shared experts, sigmoid router, max_window_layers",
     attention="gqa",
     router=_SIGMOID,
     experts_alias="num_local_experts",
     qk_norm="always",
     sliding=True,
     defaults={
-        "base__num_key_value_heads": 32, "base__intermediate_size": 10944,
-        "moe__expert_intermediate_size": 1408, "moe__first_k_dense_replace": 0,
-        "moe__norm_topk_prob": False, "moe__n_group": 1, "moe__topk_group": 1,
+        "base__num_key_value_heads": 32,
+        "base__intermediate_size": 10944,
+        "moe__expert_intermediate_size": 1408,
+        "moe__first_k_dense_replace": 0,
+        "moe__norm_topk_prob": False,
+        "moe__n_group": 1,
+        "moe__topk_group": 1,
     },
 )
 
@@ -409,9 +460,11 @@ DEEPSEEK_V1 = Variant(
         "structure (mlx-lm models/deepseek.py)"
     ),
     defaults={
-        "base__num_key_value_heads": 32, "base__intermediate_size": 11008,
+        "base__num_key_value_heads": 32,
+        "base__intermediate_size": 11008,
         "moe__expert_intermediate_size": 1407,
-        "moe__first_k_dense_replace": 0, "moe__norm_topk_prob": False,
+        "moe__first_k_dense_replace": 0,
+        "moe__norm_topk_prob": False,
     },
 )
 
