@@ -188,6 +188,9 @@ ORACLE_CASES: dict[str, tuple[Any, dict[str, Any]]] = {
         lambda: hunyuan(moe_topk=None, num_experts=None, num_experts_per_tok=8, num_local_experts=64),
         {"top_k_key": "moe_topk"},
     ),
+    "hunyuan-ignored-moe-intermediate-size": (
+        lambda: hunyuan(moe_intermediate_size=[2048] * 32), {"top_k_key": "moe_topk"}
+    ),
     "hunyuan-per-layer-topk": (
         lambda: hunyuan(moe_topk=[1, 2, 4, 8] * 8, tie_word_embeddings=False, attention_bias=True),
         {"top_k_key": "moe_topk"},
@@ -308,6 +311,24 @@ def test_hunyuan_per_layer_top_k():
     assert (uniform.moe.top_k_by_layer, uniform.moe.num_experts_per_tok) == ((), 8)
     assert (uniform.moe.num_shared_experts, uniform.moe.shared_expert_intermediate_size) == (1, 3072)
     assert uniform.base.intermediate_size is None
+    assert uniform.provenance["moe.shared_expert_intermediate_size"] == "derived"
+
+
+def test_hunyuan_per_layer_top_k_in_both_formats(write_config):
+    path = str(write_config(hunyuan(moe_topk=[1, 2, 4, 8] * 8)))
+    report = run_cli("inspect", path, "--format", "json").json()
+    assert report["moe"]["top_k_by_layer"] == [1, 2, 4, 8] * 8
+    assert report["params"]["active"] == moecfg_counts(hunyuan(moe_topk=[1, 2, 4, 8] * 8))["active"]
+    table = run_cli("inspect", path).stdout
+    assert "top_k_by_layer" in table and "1, 2, 4, 8, 1, 2" in " ".join(table.split())
+
+
+def test_hunyuan_moe_intermediate_size_that_transformers_ignores_warns():
+    assert parsed(hunyuan(moe_intermediate_size=[3072] * 32)).warnings == ()
+    assert parsed(hunyuan(moe_intermediate_size=[2048] * 32)).warnings == (
+        "moe_intermediate_size ([2048]) differs from intermediate_size (3072); transformers sizes "
+        "the experts and the shared MLP by intermediate_size and ignores it",
+    )
 
 
 def test_hunyuan_uniform_expert_list_reads_as_one_count_with_a_warning():

@@ -83,7 +83,9 @@ def parse(reader: Reader) -> Parsed:
         scoring_func="softmax",
         router_bias=True,
         num_shared_experts=num_shared,
-        shared_expert_intermediate_size=expert_size * num_shared if num_shared else None,
+        shared_expert_intermediate_size=reader.derived(
+            "moe.shared_expert_intermediate_size", expert_size * num_shared if num_shared else None
+        ),
         shared_expert_bias=base.mlp_bias,
     )
     # The lm_head is a Linear with bias=use_bias, like every other projection of the family.

@@ -34,6 +34,11 @@ FIELDS = with_defaults(
                 aliases=("num_experts_per_tok",), minimum=1,
             ),
             size("moe.expert_intermediate_size", "intermediate_size", default=11008),
+            # Remote-code key; read only to warn when it disagrees with what transformers builds.
+            Field(
+                "moe.moe_intermediate_size", "moe_intermediate_size", "int_or_int_list", default=None,
+                minimum=1, nullable=True,
+            ),
         ),
     },
     base__vocab_size=290943,
@@ -84,11 +89,24 @@ def read_top_k_by_layer(reader: Reader, num_layers: int, num_experts: int) -> tu
     return top_k
 
 
+def warn_ignored_expert_size(reader: Reader, expert_size: int) -> None:
+    remote = reader.get("moe.moe_intermediate_size")
+    sizes = (remote,) if isinstance(remote, int) else tuple(remote or ())
+    if any(size != expert_size for size in sizes):
+        shown = remote if isinstance(remote, int) else sorted(set(sizes))
+        reader.warnings.append(
+            f"{reader.key_name('moe_intermediate_size')} ({shown}) differs from intermediate_size "
+            f"({expert_size}); transformers sizes the experts and the shared MLP by "
+            "intermediate_size and ignores it"
+        )
+
+
 def parse(reader: Reader) -> Parsed:
     num_layers = reader.get("base.num_hidden_layers")
     num_experts = read_num_experts(reader, num_layers)
     top_k = read_top_k_by_layer(reader, num_layers, num_experts)
     expert_size = reader.get("moe.expert_intermediate_size")
+    warn_ignored_expert_size(reader, expert_size)
     moe = MoeConfig(
         num_experts=num_experts,
         num_experts_per_tok=max(top_k, default=1),
@@ -98,7 +116,7 @@ def parse(reader: Reader) -> Parsed:
         scoring_func="softmax",
         # HunYuanMoEV1Moe always adds a shared_mlp of intermediate_size.
         num_shared_experts=1,
-        shared_expert_intermediate_size=expert_size,
+        shared_expert_intermediate_size=reader.derived("moe.shared_expert_intermediate_size", expert_size),
         top_k_by_layer=top_k if len(set(top_k)) > 1 else (),
     )
     return Parsed(base=read_base(reader, intermediate_size=None, qk_norm=True), moe=moe)

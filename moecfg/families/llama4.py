@@ -80,7 +80,7 @@ def parse(reader: Reader) -> Parsed:
         scoring_func="sigmoid",
         # Llama4TextMoe always adds one shared expert, a Llama4TextMLP of the expert width.
         num_shared_experts=1,
-        shared_expert_intermediate_size=expert_size,
+        shared_expert_intermediate_size=reader.derived("moe.shared_expert_intermediate_size", expert_size),
     )
     dense_size = read_dense_intermediate_size(reader, num_layers - len(moe_layers))
     # `use_qk_norm` is an L2 norm without weights, so it adds no parameters.

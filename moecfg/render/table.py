@@ -117,6 +117,11 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
         block.add_row(
             "moe_layers", _layers(moe["moe_layers"], base["num_hidden_layers"]), "[cyan]derived[/]"
         )
+        if moe.get("top_k_by_layer"):
+            block.add_row(
+                "top_k_by_layer", ", ".join(map(str, moe["top_k_by_layer"])),
+                _how(report, "moe.num_experts_per_tok"),
+            )
         console.print(block)
 
         sparsity = _fact_table("Sparsity")
