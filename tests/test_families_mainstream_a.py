@@ -189,6 +189,7 @@ CASES = {
     "qwen1.5-moe-qkv-bias-off-mlp-only": lambda: variant(load_sample(QWEN15), qkv_bias=False, mlp_only_layers=[0, 3]),
     "qwen1.5-moe-sparse-step-2": lambda: variant(load_sample(QWEN15), decoder_sparse_step=2),
     "qwen1.5-moe-sliding": lambda: variant(load_sample(QWEN15), use_sliding_window=True),
+    "qwen2-moe-as-transformers-writes-it": lambda: built_by_transformers("Qwen2MoeConfig", num_hidden_layers=4),
     "qwen1.5-moe-tied-no-shared-size": lambda: variant(
         load_sample(QWEN15), tie_word_embeddings=True, shared_expert_intermediate_size=DROP
     ),
@@ -310,6 +311,13 @@ def test_qwen2_moe_structure() -> None:
     assert (config.moe.norm_topk_prob, config.moe.scoring_func) == (False, "softmax")
     assert config.base.sliding_window is None
     assert config.provenance["base.attention_bias"] == "default"  # qkv_bias absent → True
+
+
+def test_qwen2_moe_zero_window_means_no_window() -> None:
+    """Qwen2MoeConfig saves `sliding_window: 0` when use_sliding_window is off."""
+    config = parse(variant(load_sample(QWEN15), sliding_window=0))
+    assert config.base.sliding_window is None
+    assert set(config.base.layer_types) == {"full_attention"}
 
 
 def test_qwen2_moe_sliding_layers_follow_max_window_layers() -> None:

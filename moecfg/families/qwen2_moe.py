@@ -36,6 +36,8 @@ FIELDS = with_defaults(
             flag("base.use_sliding_window", "use_sliding_window", default=False),
             count("base.max_window_layers", "max_window_layers", default=28),
             Field("base.layer_types", "layer_types", "str_list", default=None, nullable=True),
+            # Qwen2MoeConfig writes 0 here when use_sliding_window is off.
+            Field("base.sliding_window", "sliding_window", default=4096, minimum=0, nullable=True),
         ),
         **{k: v for k, v in MOE_FIELDS.items() if k != "moe.num_experts"},
         **field_table(
@@ -47,7 +49,6 @@ FIELDS = with_defaults(
     base__num_key_value_heads=16,
     base__intermediate_size=5632,
     base__max_position_embeddings=32768,
-    base__sliding_window=4096,
 )
 
 
@@ -83,8 +84,8 @@ def parse(reader: Reader) -> Parsed:
         output_bias=False,
         layer_types=layer_types,
     )
-    if not use_sliding_window:
-        # Qwen2MoeConfig drops the window unless use_sliding_window is set.
+    if not use_sliding_window or not base.sliding_window:
+        # Qwen2MoeConfig drops the window unless use_sliding_window is set (and writes 0).
         base = replace(base, sliding_window=reader.derived("base.sliding_window", None))
     return Parsed(base=base, moe=moe)
 
