@@ -7,8 +7,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from moecfg.families import FAMILIES, parse_config
-from moecfg.loading.files import load_source
-from moecfg.loading.safetensors_header import holds_weights
+from moecfg.loading.files import holds_weights, load_source
 from moecfg.report import build_report
 
 if TYPE_CHECKING:

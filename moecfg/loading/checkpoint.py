@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from moecfg.errors import SourceError
-from moecfg.loading.files import RawConfig
+from moecfg.loading.files import RawConfig, holds_weights
 from moecfg.loading.safetensors_header import (
     TensorInfo,
-    holds_weights,
     read_checkpoint_tensors,
     weight_files,
 )

@@ -23,6 +23,8 @@ MAX_CONFIG_BYTES = 16 * 1024 * 1024
 
 #: The first bytes of every GGUF file. Sniffed here, so a JSON input never imports the reader.
 GGUF_MAGIC = b"GGUF"
+#: The shard index of a sharded safetensors checkpoint.
+INDEX_FILE = "model.safetensors.index.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,13 @@ def load_source(spec: str) -> RawConfig:
     if hub_id is not None:
         return load_hub(hub_id)
     return load_file(path)
+
+
+def holds_weights(folder: Path) -> bool:
+    """Whether a config's folder holds safetensors weights, before importing their reader."""
+    return (folder / INDEX_FILE).is_file() or any(
+        entry.endswith(".safetensors") for entry in os.listdir(folder)
+    )
 
 
 def _starts_with_gguf_magic(path: Path) -> bool:

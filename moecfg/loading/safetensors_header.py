@@ -9,7 +9,6 @@ read, so a lying length cannot make moecfg allocate; tensor data is never touche
 from __future__ import annotations
 
 import json
-import os
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,12 +16,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from moecfg.errors import ConfigError, SourceError
+from moecfg.loading.files import INDEX_FILE
 
 #: The safetensors library refuses headers above 100 MB; real ones are a few hundred KiB.
 MAX_HEADER_BYTES = 100_000_000
 #: A shard index lists each tensor once: tens of thousands of entries, a few MiB at most.
 MAX_INDEX_BYTES = 64 * 1024 * 1024
-INDEX_FILE = "model.safetensors.index.json"
 SINGLE_FILE = "model.safetensors"
 
 
@@ -117,12 +116,6 @@ def weight_files(folder: Path) -> list[Path]:
     if index.is_file():
         return [folder / shard for shard in sorted(set(read_index(index).values()))]
     return sorted(p for p in folder.glob("*.safetensors") if p.is_file())
-
-
-def holds_weights(folder: Path) -> bool:
-    return (folder / INDEX_FILE).is_file() or any(
-        entry.endswith(".safetensors") for entry in os.listdir(folder)
-    )
 
 
 def read_checkpoint_tensors(folder: Path) -> dict[str, TensorInfo]:
