@@ -84,7 +84,9 @@ def attention_params(base: BaseConfig) -> int:
         + 2 * linear(h, kv_out, base.attention_bias)
         + linear(q_out, h, base.attention_output_bias)
     )
-    if base.qk_norm and base.qk_norm_full_width:
+    if base.qk_norm and base.qk_norm_full_width and base.qk_norm_sized_by_head_dim:
+        params += q_out + kv_out
+    elif base.qk_norm and base.qk_norm_full_width:
         params += h + base.num_key_value_heads * (h // base.num_attention_heads)
     elif base.qk_norm:
         params += 2 * d

@@ -114,6 +114,9 @@ class BaseConfig:
     #: The q/k norms span the whole projection instead of one head (OLMoE): q_norm has
     #: hidden_size weights, k_norm num_key_value_heads × (hidden_size / num_attention_heads).
     qk_norm_full_width: bool = False
+    #: Full-width q/k norms sized by head_dim (MiniMax-M2, FlexOlmo): q_norm has
+    #: num_attention_heads × head_dim weights, k_norm num_key_value_heads × head_dim.
+    qk_norm_sized_by_head_dim: bool = False
     #: One learned attention-sink logit per head per layer (gpt-oss `self_attn.sinks`).
     attention_sinks: bool = False
     #: The layer norms are LayerNorm with a bias (weight + bias per norm), not RMSNorm.
