@@ -1,4 +1,4 @@
-"""Qwen2-MoE, Mixtral, OLMoE, PhiMoE, GraniteMoE, gpt-oss and DBRX: exact counts and published figures.
+"""Qwen2-MoE, Mixtral, OLMoE, PhiMoE, GraniteMoE, gpt-oss and DBRX: exact and published counts.
 
 Every count is checked against transformers on the meta device (the oracle). Real configs are
 used where one was published; OLMoE-1B-7B, Phi-3.5-MoE and DBRX are built from transformers'
@@ -143,9 +143,14 @@ def built_by_transformers(class_name: str, **kwargs: Any) -> dict[str, Any]:
 
 
 def olmoe_v5() -> dict[str, Any]:
-    dims = {k: v for k, v in OLMOE_1B_7B.items() if k not in ("rope_theta", "torch_dtype", "model_type")}
+    dims = {
+        k: v for k, v in OLMOE_1B_7B.items() if k not in ("rope_theta", "torch_dtype", "model_type")
+    }
     return built_by_transformers(
-        "OlmoeConfig", **dims, rope_parameters={"rope_type": "default", "rope_theta": 10000.0}, dtype="bfloat16"
+        "OlmoeConfig",
+        **dims,
+        rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
+        dtype="bfloat16",
     )
 
 
@@ -153,10 +158,20 @@ def phimoe_v5() -> dict[str, Any]:
     dims = {
         k: v
         for k, v in PHI_3_5_MOE.items()
-        if k not in ("rope_theta", "rope_scaling", "torch_dtype", "model_type", "original_max_position_embeddings")
+        if k
+        not in (
+            "rope_theta",
+            "rope_scaling",
+            "torch_dtype",
+            "model_type",
+            "original_max_position_embeddings",
+        )
     }
     return built_by_transformers(
-        "PhimoeConfig", **dims, rope_parameters={"rope_type": "default", "rope_theta": 10000.0}, dtype="bfloat16"
+        "PhimoeConfig",
+        **dims,
+        rope_parameters={"rope_type": "default", "rope_theta": 10000.0},
+        dtype="bfloat16",
     )
 
 
@@ -186,10 +201,14 @@ CASES = {
     # qwen2_moe
     "qwen1.5-moe": lambda: load_sample(QWEN15),
     "qwen1.5-moe-v5": lambda: v5_spelling(load_sample(QWEN15), rope_theta=1000000.0),
-    "qwen1.5-moe-qkv-bias-off-mlp-only": lambda: variant(load_sample(QWEN15), qkv_bias=False, mlp_only_layers=[0, 3]),
+    "qwen1.5-moe-qkv-bias-off-mlp-only": lambda: variant(
+        load_sample(QWEN15), qkv_bias=False, mlp_only_layers=[0, 3]
+    ),
     "qwen1.5-moe-sparse-step-2": lambda: variant(load_sample(QWEN15), decoder_sparse_step=2),
     "qwen1.5-moe-sliding": lambda: variant(load_sample(QWEN15), use_sliding_window=True),
-    "qwen2-moe-as-transformers-writes-it": lambda: built_by_transformers("Qwen2MoeConfig", num_hidden_layers=4),
+    "qwen2-moe-as-transformers-writes-it": lambda: built_by_transformers(
+        "Qwen2MoeConfig", num_hidden_layers=4
+    ),
     "qwen1.5-moe-tied-no-shared-size": lambda: variant(
         load_sample(QWEN15), tie_word_embeddings=True, shared_expert_intermediate_size=DROP
     ),
@@ -198,12 +217,18 @@ CASES = {
     "mixtral-8x7b-v5": lambda: v5_spelling(
         load_sample(MIXTRAL), rope_theta=1000000.0, num_local_experts=DROP, num_experts=8
     ),
-    "mixtral-sliding-head-dim": lambda: variant(load_sample(MIXTRAL), sliding_window=4096, head_dim=64),
+    "mixtral-sliding-head-dim": lambda: variant(
+        load_sample(MIXTRAL), sliding_window=4096, head_dim=64
+    ),
     # olmoe
     "olmoe-1b-7b": lambda: OLMOE_1B_7B,
     "olmoe-1b-7b-v5": olmoe_v5,
     "olmoe-alias-bias-gqa": lambda: variant(
-        OLMOE_1B_7B, num_experts=DROP, num_local_experts=64, attention_bias=True, num_key_value_heads=4
+        OLMOE_1B_7B,
+        num_experts=DROP,
+        num_local_experts=64,
+        attention_bias=True,
+        num_key_value_heads=4,
     ),
     # phimoe
     "phi-3.5-moe": lambda: PHI_3_5_MOE,
@@ -212,13 +237,17 @@ CASES = {
     # granitemoe
     "granite-3.1-1b-a400m": lambda: load_sample(GRANITE),
     "granite-3.1-1b-a400m-v5": lambda: v5_spelling(load_sample(GRANITE), rope_theta=1500000.0),
-    "granite-untied-bias": lambda: variant(load_sample(GRANITE), tie_word_embeddings=False, attention_bias=True),
+    "granite-untied-bias": lambda: variant(
+        load_sample(GRANITE), tie_word_embeddings=False, attention_bias=True
+    ),
     # gpt_oss
     "gpt-oss-20b": lambda: load_sample(GPT_OSS),
     "gpt-oss-20b-v5": lambda: v5_spelling(
         load_sample(GPT_OSS), rope_theta=150000.0, num_local_experts=DROP, num_experts=32
     ),
-    "gpt-oss-default-layer-types": lambda: variant(load_sample(GPT_OSS), layer_types=DROP, num_hidden_layers=5),
+    "gpt-oss-default-layer-types": lambda: variant(
+        load_sample(GPT_OSS), layer_types=DROP, num_hidden_layers=5
+    ),
     # dbrx
     "dbrx-132b": lambda: DBRX_132B,
     "dbrx-132b-v5": dbrx_v5,
@@ -247,7 +276,9 @@ def test_counts_identical_to_transformers(case: str, tmp_path) -> None:
 
 def test_v5_configs_are_read_through_their_v5_keys() -> None:
     """The v5 spellings are really different keys, found through their aliases."""
-    provenance = parse(v5_spelling(load_sample(MIXTRAL), rope_theta=1e6, num_local_experts=DROP, num_experts=8)).provenance
+    provenance = parse(
+        v5_spelling(load_sample(MIXTRAL), rope_theta=1e6, num_local_experts=DROP, num_experts=8)
+    ).provenance
     assert provenance["moe.num_experts"] == "alias:num_experts"
     assert provenance["base.rope_theta"] == "alias:rope_parameters.rope_theta"
     assert provenance["base.dtype"] == "present"
@@ -262,7 +293,7 @@ def test_v5_configs_are_read_through_their_v5_keys() -> None:
 
 
 def test_qwen15_moe_matches_published_figures() -> None:
-    """Qwen README: "14.3B parameters in total and 2.7B activated", embeddings and lm_head included."""
+    """Qwen README: "14.3B parameters in total and 2.7B activated", embeddings included."""
     counts = moecfg_counts(load_sample(QWEN15))
     assert round(counts["total"] / 1e9, 1) == 14.3
     assert round(counts["active"] / 1e9, 1) == 2.7
@@ -271,7 +302,7 @@ def test_qwen15_moe_matches_published_figures() -> None:
 def test_mixtral_matches_published_figures_and_checkpoint() -> None:
     """Mistral: "46.7B total parameters ... 12.9B parameters per token", embeddings included.
 
-    The checkpoint index's total_size (93,405,585,408 bytes of bf16) is exactly 2 × total.
+    The checkpoint index's total_size (93,405,585,408 bytes of bf16) is exactly twice the total.
     """
     counts = moecfg_counts(load_sample(MIXTRAL))
     assert counts["total"] == 93_405_585_408 // 2 == 46_702_792_704
@@ -324,12 +355,23 @@ def test_qwen2_moe_sliding_layers_follow_max_window_layers() -> None:
     config = parse(variant(load_sample(QWEN15), use_sliding_window=True, max_window_layers=4))
     assert config.base.sliding_window == 32768
     assert config.base.layer_types[:5] == (
-        "sliding_attention", "full_attention", "sliding_attention", "full_attention", "full_attention"
+        "sliding_attention",
+        "full_attention",
+        "sliding_attention",
+        "full_attention",
+        "full_attention",
     )
 
 
 def test_every_layer_moe_families_have_no_dense_mlp() -> None:
-    for config in (load_sample(MIXTRAL), OLMOE_1B_7B, PHI_3_5_MOE, load_sample(GRANITE), load_sample(GPT_OSS), DBRX_132B):
+    for config in (
+        load_sample(MIXTRAL),
+        OLMOE_1B_7B,
+        PHI_3_5_MOE,
+        load_sample(GRANITE),
+        load_sample(GPT_OSS),
+        DBRX_132B,
+    ):
         parsed = parse(config)
         assert parsed.base.intermediate_size is None
         assert parsed.moe.moe_layers == tuple(range(parsed.base.num_hidden_layers))
@@ -351,7 +393,10 @@ def test_every_layer_moe_families_have_no_dense_mlp() -> None:
 def test_router_facts(config, norm_topk_prob, scoring_func, router_bias, expert_bias) -> None:
     moe = parse(config()).moe
     assert (moe.norm_topk_prob, moe.scoring_func, moe.router_bias, moe.expert_bias) == (
-        norm_topk_prob, scoring_func, router_bias, expert_bias
+        norm_topk_prob,
+        scoring_func,
+        router_bias,
+        expert_bias,
     )
 
 
@@ -362,9 +407,16 @@ def test_olmoe_qk_norms_span_the_whole_projection() -> None:
 
 def test_phimoe_layernorm_and_lm_head_bias() -> None:
     base = parse(PHI_3_5_MOE).base
-    assert (base.norm_bias, base.lm_head_bias, base.attention_bias, base.attention_output_bias) == (True, True, True, True)
+    assert (base.norm_bias, base.lm_head_bias, base.attention_bias, base.attention_output_bias) == (
+        True,
+        True,
+        True,
+        True,
+    )
     assert base.layer_types == ("sliding_attention",) * 32
-    assert parse(variant(PHI_3_5_MOE, lm_head_bias=DROP)).provenance["base.lm_head_bias"] == "default"
+    assert (
+        parse(variant(PHI_3_5_MOE, lm_head_bias=DROP)).provenance["base.lm_head_bias"] == "default"
+    )
 
 
 def test_gpt_oss_sinks_and_alternating_attention() -> None:
@@ -376,7 +428,11 @@ def test_gpt_oss_sinks_and_alternating_attention() -> None:
 
 
 def test_dbrx_p_norm_other_than_one_is_a_warning() -> None:
-    config = parse(variant(DBRX_132B, ffn_config={**DBRX_132B["ffn_config"], "moe_normalize_expert_weights": 2.0}))
+    config = parse(
+        variant(
+            DBRX_132B, ffn_config={**DBRX_132B["ffn_config"], "moe_normalize_expert_weights": 2.0}
+        )
+    )
     assert config.moe.norm_topk_prob is False
     assert config.warnings == (
         "ffn_config.moe_normalize_expert_weights is 2: the top-k weights are divided by their "
@@ -392,7 +448,8 @@ def test_dbrx_p_norm_other_than_one_is_a_warning() -> None:
     [
         (
             lambda: variant(load_sample(MIXTRAL), num_experts=16),
-            "conflicting values for 'num_local_experts' (an integer (8)) and its alias 'num_experts' (an integer (16))",
+            "conflicting values for 'num_local_experts' (an integer (8)) and its alias "
+            "'num_experts' (an integer (16))",
         ),
         (
             lambda: variant(DBRX_132B, tie_word_embeddings=True),
@@ -413,7 +470,8 @@ def test_dbrx_p_norm_other_than_one_is_a_warning() -> None:
         ),
         (
             lambda: variant(DBRX_132B, attn_config={"kv_n_heads": 5}),
-            "invalid value for 'attn_config.kv_n_heads': num_attention_heads (48) is not divisible by "
+            "invalid value for 'attn_config.kv_n_heads': "
+            "num_attention_heads (48) is not divisible by "
             "num_key_value_heads (5)",
         ),
         (
@@ -421,8 +479,11 @@ def test_dbrx_p_norm_other_than_one_is_a_warning() -> None:
             "invalid value for 'layer_types': lists 23 layers but num_hidden_layers is 24",
         ),
         (
-            lambda: variant(load_sample(GPT_OSS), layer_types=["full_attention"] * 23 + ["chunked"]),
-            "invalid value for 'layer_types[23]': \"chunked\" is not one of full_attention, sliding_attention",
+            lambda: variant(
+                load_sample(GPT_OSS), layer_types=["full_attention"] * 23 + ["chunked"]
+            ),
+            "invalid value for 'layer_types[23]': \"chunked\" is not one of "
+            "full_attention, sliding_attention",
         ),
         (
             lambda: variant(load_sample(QWEN15), num_experts_per_tok=61),
@@ -464,7 +525,11 @@ def test_sample_inspects_as_json(name: str) -> None:
     result = run_cli("inspect", str(sample(name)), "--format", "json")
     assert result.exit_code == 0, result
     report = result.json()
-    assert (report["family"], report["params"]["total"], report["params"]["active"]) == (family, total, active)
+    assert (report["family"], report["params"]["total"], report["params"]["active"]) == (
+        family,
+        total,
+        active,
+    )
     assert report["moe"]["moe_layers"] == list(range(report["base"]["num_hidden_layers"]))
     assert total == moecfg_counts(load_sample(name))["total"]
 

@@ -1,7 +1,8 @@
 """DBRX: every layer MoE, keys nested in `attn_config` / `ffn_config`, MPT-style names.
 
 `DbrxConfig` spells the base as d_model / n_heads / n_layers / max_seq_len (accepting the
-usual names for the last three through its attribute_map), keeps KV heads in `attn_config.kv_n_heads` and the
+usual names for the last three through its attribute_map), keeps KV heads in
+`attn_config.kv_n_heads` and the
 experts in `ffn_config`. The attention is one fused Wqkv (hidden → hidden + 2·kv·head_dim,
 the same weights as separate q/k/v) with head_dim always d_model / n_heads, no biases anywhere,
 and bias-free LayerNorms. Tied embeddings are rejected by transformers, and here.
@@ -28,7 +29,12 @@ FIELDS = {
         size("base.num_attention_heads", "n_heads", aliases=("num_attention_heads",)),
         size("base.num_key_value_heads", "attn_config.kv_n_heads", default=1),
         size("base.vocab_size", "vocab_size"),
-        size("base.max_position_embeddings", "max_seq_len", default=2048, aliases=("max_position_embeddings",)),
+        size(
+            "base.max_position_embeddings",
+            "max_seq_len",
+            default=2048,
+            aliases=("max_position_embeddings",),
+        ),
         flag("base.tie_word_embeddings", "tie_word_embeddings", default=False),
         Field(
             "base.rope_theta",

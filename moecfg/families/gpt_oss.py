@@ -18,7 +18,11 @@ from moecfg.model import FULL_ATTENTION, SLIDING_ATTENTION
 
 FIELDS = with_defaults(
     {
-        **{k: v for k, v in BASE_FIELDS.items() if k not in ("base.intermediate_size", "base.mlp_bias")},
+        **{
+            k: v
+            for k, v in BASE_FIELDS.items()
+            if k not in ("base.intermediate_size", "base.mlp_bias")
+        },
         **field_table(
             Field("base.layer_types", "layer_types", "str_list", default=None, nullable=True),
             size("moe.num_experts", "num_local_experts", aliases=("num_experts",)),
@@ -43,7 +47,9 @@ def parse(reader: Reader) -> Parsed:
     )
     alternating = (SLIDING_ATTENTION if i % 2 == 0 else FULL_ATTENTION for i in range(num_layers))
     base = read_base(
-        reader, intermediate_size=None, layer_types=read_layer_types(reader, num_layers, tuple(alternating))
+        reader,
+        intermediate_size=None,
+        layer_types=read_layer_types(reader, num_layers, tuple(alternating)),
     )
     return Parsed(base=replace(base, attention_sinks=True), moe=moe)
 
@@ -53,5 +59,5 @@ GPT_OSS = Family(
     architectures=("GptOssForCausalLM",),
     fields=FIELDS,
     parse=parse,
-    summary="gpt-oss: biased experts and router, attention sinks, alternating sliding/full attention",
+    summary="gpt-oss: biased experts and router, attention sinks, sliding/full attention layers",
 )

@@ -1,4 +1,4 @@
-"""Per-layer attention kinds (`layer_types`): read when the config lists them, checked like transformers.
+"""Per-layer attention kinds (`layer_types`): read when listed, checked as transformers checks them.
 
 transformers rejects a `layer_types` whose length differs from `num_hidden_layers` or that names
 a kind the family cannot build; moecfg reports the same problems as one line naming the key.
@@ -28,9 +28,7 @@ def read_layer_types(
     key = reader.fields["base.layer_types"].key
     for index, kind in enumerate(listed):
         if kind not in allowed:
-            raise reader.invalid(
-                f"{key}[{index}]", f'"{kind}" is not one of {", ".join(allowed)}'
-            )
+            raise reader.invalid(f"{key}[{index}]", f'"{kind}" is not one of {", ".join(allowed)}')
     if len(listed) != num_layers:
         raise reader.invalid(
             key, f"lists {len(listed)} layers but num_hidden_layers is {num_layers}"

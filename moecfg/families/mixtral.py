@@ -5,7 +5,7 @@ differ in small, declared ways:
 
 - mixtral: unbiased attention; sliding window on every layer when `sliding_window` is set;
   the router always renormalises its top-k (softmax over the k selected logits).
-- olmoe: q/k RMSNorm over the whole projection (q: hidden_size, k: kv heads × hidden/heads,
+- olmoe: q/k RMSNorm over the whole projection (q: hidden_size, k: kv heads * hidden/heads,
   `OlmoeAttention`), `attention_bias` on q/k/v/o, optional top-k renormalisation.
 - phimoe: LayerNorm with bias, `attention_bias` on q/k/v/o, `lm_head_bias`, sparsemixer routing.
 - granitemoe: `attention_bias` on q/k/v/o; muP multipliers (embedding/residual/attention/logits)
@@ -16,12 +16,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from moecfg.families.base import BASE_FIELDS, Family, Parsed, field_table, read_base, read_top_k, with_defaults
+from moecfg.families.base import (
+    BASE_FIELDS,
+    Family,
+    Parsed,
+    field_table,
+    read_base,
+    read_top_k,
+    with_defaults,
+)
 from moecfg.families.fields import Reader, flag, size
 from moecfg.model import SLIDING_ATTENTION, BaseConfig, MoeConfig
 
 #: The dense base without a dense MLP: these families have none.
-_BASE = {k: v for k, v in BASE_FIELDS.items() if k not in ("base.intermediate_size", "base.mlp_bias")}
+_BASE = {
+    k: v for k, v in BASE_FIELDS.items() if k not in ("base.intermediate_size", "base.mlp_bias")
+}
 
 
 def _experts(num_experts_key: str, *aliases: str) -> dict:
@@ -33,7 +43,11 @@ def _experts(num_experts_key: str, *aliases: str) -> dict:
 
 
 def read_every_layer_moe(
-    reader: Reader, *, norm_topk_prob: bool | None, scoring_func: str, expert_bias: bool = False,
+    reader: Reader,
+    *,
+    norm_topk_prob: bool | None,
+    scoring_func: str,
+    expert_bias: bool = False,
     router_bias: bool = False,
 ) -> MoeConfig:
     """The MoE block of a family whose every layer routes, with its fixed router facts."""
@@ -73,8 +87,12 @@ def _parse_olmoe(reader: Reader) -> Parsed:
 
 def _parse_phimoe(reader: Reader) -> Parsed:
     moe = read_every_layer_moe(reader, norm_topk_prob=None, scoring_func="sparsemixer")
-    base: BaseConfig = read_base(reader, intermediate_size=None, layer_types=_sliding_everywhere(reader))
-    return Parsed(base=replace(base, norm_bias=True, lm_head_bias=reader.get("base.lm_head_bias")), moe=moe)
+    base: BaseConfig = read_base(
+        reader, intermediate_size=None, layer_types=_sliding_everywhere(reader)
+    )
+    return Parsed(
+        base=replace(base, norm_bias=True, lm_head_bias=reader.get("base.lm_head_bias")), moe=moe
+    )
 
 
 def _parse_granitemoe(reader: Reader) -> Parsed:

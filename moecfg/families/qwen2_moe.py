@@ -30,7 +30,11 @@ from moecfg.model import FULL_ATTENTION, SLIDING_ATTENTION, MoeConfig
 
 FIELDS = with_defaults(
     {
-        **{k: v for k, v in BASE_FIELDS.items() if k not in ("base.mlp_bias", "base.attention_bias")},
+        **{
+            k: v
+            for k, v in BASE_FIELDS.items()
+            if k not in ("base.mlp_bias", "base.attention_bias")
+        },
         **field_table(
             flag("base.attention_bias", "qkv_bias", default=True),
             flag("base.use_sliding_window", "use_sliding_window", default=False),
@@ -42,7 +46,11 @@ FIELDS = with_defaults(
         **{k: v for k, v in MOE_FIELDS.items() if k != "moe.num_experts"},
         **field_table(
             size("moe.num_experts", "num_experts"),
-            size("moe.shared_expert_intermediate_size", "shared_expert_intermediate_size", default=5632),
+            size(
+                "moe.shared_expert_intermediate_size",
+                "shared_expert_intermediate_size",
+                default=5632,
+            ),
         ),
         **QWEN_SCHEDULE_FIELDS,
     },
@@ -53,10 +61,12 @@ FIELDS = with_defaults(
 
 
 def qwen2_layer_types(reader: Reader, num_layers: int, use_sliding_window: bool) -> tuple[str, ...]:
-    """Qwen2MoeConfig's default: odd-numbered (1st, 3rd, ...) layers below max_window_layers slide."""
+    """Qwen2MoeConfig's default: the 1st, 3rd, ... layers below max_window_layers slide."""
     max_window_layers = reader.get("base.max_window_layers")
     return tuple(
-        SLIDING_ATTENTION if use_sliding_window and i % 2 == 0 and i < max_window_layers else FULL_ATTENTION
+        SLIDING_ATTENTION
+        if use_sliding_window and i % 2 == 0 and i < max_window_layers
+        else FULL_ATTENTION
         for i in range(num_layers)
     )
 
@@ -77,7 +87,9 @@ def parse(reader: Reader) -> Parsed:
         shared_expert_gate=True,
     )
     use_sliding_window = reader.get("base.use_sliding_window")
-    layer_types = read_layer_types(reader, num_layers, qwen2_layer_types(reader, num_layers, use_sliding_window))
+    layer_types = read_layer_types(
+        reader, num_layers, qwen2_layer_types(reader, num_layers, use_sliding_window)
+    )
     base = read_base(
         reader,
         intermediate_size=read_dense_intermediate_size(reader, num_layers - len(moe_layers)),
