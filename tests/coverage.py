@@ -77,15 +77,29 @@ def evaluate(model_type: str) -> CoverageRow:
     except Exception as exc:  # transformers' own failure: listed, not held against moecfg
         message = str(exc).splitlines()[0][:160] if str(exc) else ""
         return CoverageRow(model_type, False, None, f"transformers cannot build it: {type(exc).__name__}: {message}")
+    note = ""
     try:
-        counts = count_params(parse_config(RawConfig(source=model_type, data=config)))
+        try:
+            counts = count_params(parse_config(RawConfig(source=model_type, data=config)))
+        except MoecfgError as error:
+            if not (error.key or "").endswith("head_dim") or "head_dim" in config:
+                raise
+            # transformers truncates hidden_size // heads where moecfg refuses to guess; spell
+            # out the head_dim transformers uses, and check both sides again with it.
+            config["head_dim"] = config["hidden_size"] // config["num_attention_heads"]
+            with tempfile.TemporaryDirectory() as tmp:
+                expected = oracle_counts(config, Path(tmp))
+            counts = count_params(parse_config(RawConfig(source=model_type, data=config)))
+            note = (f"default config has hidden_size {config['hidden_size']} not divisible by "
+                    f"{config['num_attention_heads']} heads; checked with head_dim "
+                    f"{config['head_dim']} written out, as transformers truncates it")
     except MoecfgError as error:
         if error.code == "unsupported_model_type":
             return CoverageRow(model_type, False, False, "no adapter")
         return CoverageRow(model_type, True, False, f"moecfg rejects the default config: {error.message}")
     got = {**counts.parts, "total": counts.total, "active": counts.active}
     if got == expected:
-        return CoverageRow(model_type, True, True, "")
+        return CoverageRow(model_type, True, True, note)
     differing = ", ".join(f"{k}: {got[k]} vs {expected[k]}" for k in expected if got.get(k) != expected[k])
     return CoverageRow(model_type, True, False, f"differs (moecfg vs transformers) — {differing}")
 
