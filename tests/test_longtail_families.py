@@ -21,18 +21,30 @@ from tests.oracle import oracle_counts, require_oracle
 
 pytestmark = pytest.mark.oracle
 
-#: model_type → (keys written over transformers' default config, where the dimensions come from).
-CASES: dict[str, tuple[dict[str, Any], str]] = {
-    "flex_olmo": ({}, "transformers default = FlexOlmo-7x7B dimensions (7 experts of 11008)"),
-    "minimax_m2": ({}, "transformers default = MiniMax-M2 dimensions (256 experts, 62 layers)"),
+#: case → (model_type, keys written over transformers' default config, where they come from).
+CASES: dict[str, tuple[str, dict[str, Any], str]] = {
+    "flex_olmo": ("flex_olmo", {}, "transformers default = FlexOlmo-7x7B (7 experts of 11008)"),
+    "minimax_m2": ("minimax_m2", {}, "transformers default = MiniMax-M2 (256 experts, 62 layers)"),
+    "solar_open": ("solar_open", {}, "transformers default = Solar Open 100B (128 experts, 48 layers)"),
+    "exaone_moe": ("exaone_moe", {}, "transformers default"),
+    "exaone_moe-mlp_layer_types": (
+        "exaone_moe",
+        {
+            "num_hidden_layers": 6,
+            "mlp_layer_types": ["dense", "sparse", "sparse", "dense", "sparse", "sparse"],
+            "layer_types": None,
+            "sliding_window_pattern": 3,
+        },
+        "transformers default, 6 layers with dense layers 0 and 3 listed",
+    ),
 }
 
 
-def case_config(model_type: str) -> dict[str, Any]:
+def case_config(case: str) -> dict[str, Any]:
     require_oracle()
     from tests.coverage import default_config_dict
 
-    overrides, _source = CASES[model_type]
+    model_type, overrides, _source = CASES[case]
     return {**json.loads(json.dumps(default_config_dict(model_type))), **overrides}
 
 
@@ -41,15 +53,15 @@ def moecfg_counts(config: dict[str, Any]) -> dict[str, int]:
     return {**counts.parts, "total": counts.total, "active": counts.active}
 
 
-@pytest.mark.parametrize("model_type", list(CASES))
-def test_counts_match_transformers(model_type: str, tmp_path: Path) -> None:
-    config = case_config(model_type)
+@pytest.mark.parametrize("case", list(CASES))
+def test_counts_match_transformers(case: str, tmp_path: Path) -> None:
+    config = case_config(case)
     assert moecfg_counts(config) == oracle_counts(config, tmp_path)
 
 
-@pytest.mark.parametrize("model_type", list(CASES))
-def test_inspect_in_both_formats(model_type: str, tmp_path: Path) -> None:
-    config = case_config(model_type)
+@pytest.mark.parametrize("case", list(CASES))
+def test_inspect_in_both_formats(case: str, tmp_path: Path) -> None:
+    config = case_config(case)
     path = tmp_path / "config.json"
     path.write_text(json.dumps(config))
     expected = moecfg_counts(config)
@@ -57,7 +69,7 @@ def test_inspect_in_both_formats(model_type: str, tmp_path: Path) -> None:
     as_json = run_cli("inspect", str(path), "--format", "json")
     assert as_json.exit_code == 0, as_json
     report = as_json.json()
-    assert report["family"] == model_type
+    assert report["family"] == CASES[case][0]
     assert (report["params"]["total"], report["params"]["active"]) == (
         expected["total"],
         expected["active"],

@@ -1,0 +1,222 @@
+"""GQA families with DeepSeek-V3's expert block: shared experts and the grouped sigmoid router.
+
+Their MoE layers are DeepSeek-V3's (routed experts of `moe_intermediate_size`, one shared MLP
+of n_shared × that width, sigmoid scores chosen with the `e_score_correction_bias` buffer in
+`topk_group` of `n_group` groups), so the router is read by deepseek.py's reader; only the
+keys and the layer schedule differ:
+
+- solar_open (Upstage Solar Open): every layer MoE, `n_routed_experts`/`n_shared_experts`,
+  `attention_bias` on q/k/v but not o_proj, no dense MLP at all.
+- exaone_moe (LG EXAONE MoE): `num_experts`/`num_shared_experts`, dense layers listed in
+  `mlp_layer_types` (else the first `first_k_dense_replace`), per-head q/k RMSNorm, sliding
+  attention on all but every `sliding_window_pattern`-th layer unless `layer_types` lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from moecfg.families.base import (
+    BASE_FIELDS,
+    Family,
+    Parsed,
+    field_table,
+    read_base,
+    read_dense_intermediate_size,
+    read_top_k,
+    with_defaults,
+)
+from moecfg.families.deepseek import DEEPSEEK_MOE_FIELDS, Variant, _read_router
+from moecfg.families.fields import Field, Reader, count, size
+from moecfg.model import FULL_ATTENTION, SLIDING_ATTENTION, MoeConfig
+
+#: DeepSeek-V3's router keys, which both families spell the same way.
+_ROUTER_FIELDS = {
+    name: DEEPSEEK_MOE_FIELDS[name]
+    for name in (
+        "moe.num_experts_per_tok",
+        "moe.expert_intermediate_size",
+        "moe.norm_topk_prob",
+        "moe.routed_scaling_factor",
+        "moe.n_group",
+        "moe.topk_group",
+        "moe.scoring_func",
+    )
+}
+
+
+def _router_variant(model_type: str, architecture: str, summary: str) -> Variant:
+    """The deepseek.py description of a sigmoid-routed GQA family, for its router reader."""
+    return Variant(
+        model_type=model_type,
+        architectures=(architecture,),
+        summary=summary,
+        attention="gqa",
+        router="sigmoid",
+        defaults={},
+    )
+
+
+def read_shared_expert_moe(
+    reader: Reader, variant: Variant, moe_layers: tuple[int, ...]
+) -> MoeConfig:
+    """Routed experts plus one shared MLP of n_shared × moe_intermediate_size, DeepSeek-V3 router."""
+    num_experts = reader.get("moe.num_experts")
+    top_k = read_top_k(reader, num_experts)
+    expert_size = reader.get("moe.expert_intermediate_size")
+    num_shared = reader.get("moe.num_shared_experts")
+    return MoeConfig(
+        num_experts=num_experts,
+        num_experts_per_tok=top_k,
+        expert_intermediate_size=expert_size,
+        moe_layers=moe_layers,
+        num_shared_experts=num_shared,
+        shared_expert_intermediate_size=num_shared * expert_size,
+        **_read_router(reader, variant, num_experts, top_k),
+    )
+
+
+def _family(
+    variant: Variant,
+    fields: Mapping[str, Field],
+    parse: Callable[[Reader, Variant], Parsed],
+    **defaults: Any,
+) -> Family:
+    return Family(
+        model_type=variant.model_type,
+        architectures=variant.architectures,
+        fields=with_defaults(fields, **defaults),
+        parse=lambda reader: parse(reader, variant),
+        summary=variant.summary,
+    )
+
+
+# --- solar_open ---
+
+
+def _parse_solar_open(reader: Reader, variant: Variant) -> Parsed:
+    moe_layers = tuple(range(reader.get("base.num_hidden_layers")))
+    moe = read_shared_expert_moe(reader, variant, moe_layers)
+    return Parsed(base=read_base(reader, intermediate_size=None, output_bias=False), moe=moe)
+
+
+SOLAR_OPEN = _family(
+    _router_variant(
+        "solar_open",
+        "SolarOpenForCausalLM",
+        "Solar Open: every layer MoE, shared expert, grouped sigmoid router, biased q/k/v",
+    ),
+    {
+        **{
+            k: v
+            for k, v in BASE_FIELDS.items()
+            if k not in ("base.intermediate_size", "base.mlp_bias", "base.sliding_window")
+        },
+        **field_table(
+            size("moe.num_experts", "n_routed_experts", aliases=("num_local_experts",)),
+            count("moe.num_shared_experts", "n_shared_experts"),
+        ),
+        **_ROUTER_FIELDS,
+    },
+    _parse_solar_open,
+    base__num_key_value_heads=8,
+    base__head_dim=128,
+    base__max_position_embeddings=131072,
+    base__rms_norm_eps=1e-5,
+    moe__num_experts=128,
+    moe__num_experts_per_tok=8,
+    moe__expert_intermediate_size=1280,
+    moe__num_shared_experts=1,
+    moe__norm_topk_prob=True,
+    moe__n_group=1,
+    moe__topk_group=1,
+)
+
+
+# --- exaone_moe ---
+
+_MLP_KINDS = ("dense", "sparse")
+
+
+def _listed(reader: Reader, name: str, allowed: tuple[str, ...], num_layers: int) -> tuple[str, ...] | None:
+    """A per-layer list of kinds, checked against the allowed words and the layer count."""
+    listed = reader.get(name)
+    if listed is None:
+        return None
+    key = reader.fields[name].key
+    for index, kind in enumerate(listed):
+        if kind not in allowed:
+            raise reader.invalid(f"{key}[{index}]", f'"{kind}" is not one of {", ".join(allowed)}')
+    if len(listed) != num_layers:
+        raise reader.invalid(key, f"lists {len(listed)} layers but num_hidden_layers is {num_layers}")
+    return tuple(listed)
+
+
+def _exaone_layer_types(reader: Reader, num_layers: int) -> tuple[str, ...]:
+    """Listed, else sliding except every `sliding_window_pattern`-th layer (when a window is set)."""
+    listed = _listed(reader, "base.layer_types", (FULL_ATTENTION, SLIDING_ATTENTION), num_layers)
+    if listed is not None:
+        return listed
+    pattern = reader.get("base.sliding_window_pattern")
+    if reader.get("base.sliding_window") is None or not pattern:
+        return (FULL_ATTENTION,) * num_layers
+    return tuple(
+        FULL_ATTENTION if (i + 1) % pattern == 0 else SLIDING_ATTENTION for i in range(num_layers)
+    )
+
+
+def _parse_exaone_moe(reader: Reader, variant: Variant) -> Parsed:
+    num_layers = reader.get("base.num_hidden_layers")
+    kinds = _listed(reader, "moe.mlp_layer_types", _MLP_KINDS, num_layers)
+    if kinds is None:
+        first_dense = reader.get("moe.first_k_dense_replace")
+        kinds = tuple("dense" if i < first_dense else "sparse" for i in range(num_layers))
+    moe_layers = tuple(i for i, kind in enumerate(kinds) if kind == "sparse")
+    moe = read_shared_expert_moe(reader, variant, moe_layers)
+    base = read_base(
+        reader,
+        intermediate_size=read_dense_intermediate_size(reader, num_layers - len(moe_layers)),
+        qkv_bias=False,
+        output_bias=False,
+        qk_norm=True,
+        layer_types=_exaone_layer_types(reader, num_layers),
+    )
+    return Parsed(base=base, moe=moe)
+
+
+EXAONE_MOE = _family(
+    _router_variant(
+        "exaone_moe",
+        "ExaoneMoeForCausalLM",
+        "EXAONE MoE: dense first layers, shared expert, grouped sigmoid router, q/k norm",
+    ),
+    {
+        **{k: v for k, v in BASE_FIELDS.items() if k not in ("base.attention_bias", "base.mlp_bias")},
+        **field_table(
+            Field("base.sliding_window_pattern", "sliding_window_pattern", default=4, minimum=0),
+            Field("base.layer_types", "layer_types", "str_list", default=None, nullable=True),
+            size("moe.num_experts", "num_experts"),
+            count("moe.num_shared_experts", "num_shared_experts"),
+            Field("moe.mlp_layer_types", "mlp_layer_types", "str_list", default=None, nullable=True),
+            count("moe.first_k_dense_replace", "first_k_dense_replace"),
+        ),
+        **_ROUTER_FIELDS,
+    },
+    _parse_exaone_moe,
+    base__num_key_value_heads=32,
+    base__intermediate_size=16384,
+    base__rms_norm_eps=1e-5,
+    base__sliding_window=4096,
+    moe__num_experts=64,
+    moe__num_experts_per_tok=8,
+    moe__expert_intermediate_size=1024,
+    moe__num_shared_experts=1,
+    moe__first_k_dense_replace=1,
+    moe__norm_topk_prob=True,
+    moe__routed_scaling_factor=2.5,
+    moe__n_group=1,
+    moe__topk_group=1,
+)
+
+FAMILIES = (SOLAR_OPEN, EXAONE_MOE)
