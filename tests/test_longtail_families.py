@@ -37,6 +37,17 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
         },
         "transformers default, 6 layers with dense layers 0 and 3 listed",
     ),
+    "qwen3_5_moe_text": ("qwen3_5_moe_text", {}, "transformers default"),
+    "qwen3_5_moe_text-ignored-keys": (
+        "qwen3_5_moe_text",
+        {"mlp_only_layers": [0, 1], "decoder_sparse_step": 2, "intermediate_size": 4096},
+        "transformers default plus Qwen3-Next schedule keys Qwen3.5 ignores",
+    ),
+    "qwen3_5_moe-outer-tie": (
+        "qwen3_5_moe",
+        {"tie_word_embeddings": True},
+        "transformers default (text_config nested); the outer tie does not tie the causal LM",
+    ),
 }
 
 
@@ -79,3 +90,13 @@ def test_inspect_in_both_formats(case: str, tmp_path: Path) -> None:
     assert as_table.exit_code == 0, as_table
     assert f"{expected['total']:,}" in as_table.stdout
     assert f"{expected['active']:,}" in as_table.stdout
+
+
+def test_qwen3_5_says_which_keys_it_ignores(tmp_path: Path) -> None:
+    config = case_config("qwen3_5_moe_text-ignored-keys")
+    warnings = parse_config(RawConfig(source="test", data=config)).warnings
+    assert warnings == (
+        "decoder_sparse_step is ignored by transformers' Qwen3.5-MoE",
+        "intermediate_size is ignored by transformers' Qwen3.5-MoE",
+        "mlp_only_layers is ignored by transformers' Qwen3.5-MoE",
+    )

@@ -12,7 +12,7 @@ from moecfg.errors import ConfigError
 from moecfg.families import dbrx, deepseek, dense, gpt_oss, mixtral, qwen2_moe, qwen3_moe
 from moecfg.families import granitemoehybrid, jamba, minimax, qwen3_next
 from moecfg.families import ernie4_5_moe, hunyuan_v1_moe, llama4, qwen3_vl_moe
-from moecfg.families import longtail_deepseek, longtail_mixtral
+from moecfg.families import longtail_deepseek, longtail_mixtral, longtail_qwen3_next
 from moecfg.families.base import Family
 from moecfg.families.fields import Reader
 from moecfg.loading.files import RawConfig
@@ -36,6 +36,7 @@ _MODULE_FAMILIES: tuple[Family, ...] = (
     hunyuan_v1_moe.HUNYUAN_V1_MOE,
     *longtail_mixtral.FAMILIES,
     *longtail_deepseek.FAMILIES,
+    *longtail_qwen3_next.FAMILIES,
 )
 
 FAMILIES: dict[str, Family] = {family.model_type: family for family in _MODULE_FAMILIES}
