@@ -37,6 +37,13 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
         },
         "transformers default, 6 layers with dense layers 0 and 3 listed",
     ),
+    "glm4_moe_lite": ("glm4_moe_lite", {}, "transformers default = GLM-4.7-Flash (64 experts, 47 layers)"),
+    "glm4_moe_lite-plain-q": (
+        "glm4_moe_lite",
+        {"q_lora_rank": None, "attention_bias": True, "num_hidden_layers": 4,
+         "mlp_layer_types": ["dense", "dense", "sparse", "sparse"]},
+        "transformers default, 4 layers, unfactored q_proj, biased q_a/kv_a",
+    ),
     "qwen3_5_moe_text": ("qwen3_5_moe_text", {}, "transformers default"),
     "qwen3_5_moe_text-ignored-keys": (
         "qwen3_5_moe_text",

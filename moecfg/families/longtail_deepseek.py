@@ -10,11 +10,14 @@ keys and the layer schedule differ:
 - exaone_moe (LG EXAONE MoE): `num_experts`/`num_shared_experts`, dense layers listed in
   `mlp_layer_types` (else the first `first_k_dense_replace`), per-head q/k RMSNorm, sliding
   attention on all but every `sliding_window_pattern`-th layer unless `layer_types` lists them.
+- glm4_moe_lite (GLM-4.7-Flash): DeepSeek-V3's latent attention (MLA) and keys, but the dense
+  layers are listed in `mlp_layer_types` (else only layer 0); no MTP layers are read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from moecfg.families.base import (
@@ -27,7 +30,7 @@ from moecfg.families.base import (
     read_top_k,
     with_defaults,
 )
-from moecfg.families.deepseek import DEEPSEEK_MOE_FIELDS, Variant, _read_router
+from moecfg.families.deepseek import DEEPSEEK_MOE_FIELDS, MLA_FIELDS, Variant, _read_mla, _read_router
 from moecfg.families.fields import Field, Reader, count, size
 from moecfg.model import FULL_ATTENTION, SLIDING_ATTENTION, MoeConfig
 
@@ -153,6 +156,17 @@ def _listed(reader: Reader, name: str, allowed: tuple[str, ...], num_layers: int
     return tuple(listed)
 
 
+def _mlp_layer_kinds(reader: Reader, num_layers: int, first_dense: int) -> tuple[int, ...]:
+    """The MoE layers: "sparse" in `mlp_layer_types`, else every layer from `first_dense` on."""
+    kinds = _listed(reader, "moe.mlp_layer_types", _MLP_KINDS, num_layers)
+    if kinds is None:
+        kinds = tuple("dense" if i < first_dense else "sparse" for i in range(num_layers))
+    return tuple(i for i, kind in enumerate(kinds) if kind == "sparse")
+
+
+_MLP_LAYER_TYPES = Field("moe.mlp_layer_types", "mlp_layer_types", "str_list", default=None, nullable=True)
+
+
 def _exaone_layer_types(reader: Reader, num_layers: int) -> tuple[str, ...]:
     """Listed, else sliding except every `sliding_window_pattern`-th layer (when a window is set)."""
     listed = _listed(reader, "base.layer_types", (FULL_ATTENTION, SLIDING_ATTENTION), num_layers)
@@ -168,11 +182,7 @@ def _exaone_layer_types(reader: Reader, num_layers: int) -> tuple[str, ...]:
 
 def _parse_exaone_moe(reader: Reader, variant: Variant) -> Parsed:
     num_layers = reader.get("base.num_hidden_layers")
-    kinds = _listed(reader, "moe.mlp_layer_types", _MLP_KINDS, num_layers)
-    if kinds is None:
-        first_dense = reader.get("moe.first_k_dense_replace")
-        kinds = tuple("dense" if i < first_dense else "sparse" for i in range(num_layers))
-    moe_layers = tuple(i for i, kind in enumerate(kinds) if kind == "sparse")
+    moe_layers = _mlp_layer_kinds(reader, num_layers, reader.get("moe.first_k_dense_replace"))
     moe = read_shared_expert_moe(reader, variant, moe_layers)
     base = read_base(
         reader,
@@ -198,7 +208,7 @@ EXAONE_MOE = _family(
             Field("base.layer_types", "layer_types", "str_list", default=None, nullable=True),
             size("moe.num_experts", "num_experts"),
             count("moe.num_shared_experts", "num_shared_experts"),
-            Field("moe.mlp_layer_types", "mlp_layer_types", "str_list", default=None, nullable=True),
+            _MLP_LAYER_TYPES,
             count("moe.first_k_dense_replace", "first_k_dense_replace"),
         ),
         **_ROUTER_FIELDS,
@@ -219,4 +229,54 @@ EXAONE_MOE = _family(
     moe__topk_group=1,
 )
 
-FAMILIES = (SOLAR_OPEN, EXAONE_MOE)
+
+# --- glm4_moe_lite ---
+
+
+def _parse_glm4_moe_lite(reader: Reader, variant: Variant) -> Parsed:
+    num_layers = reader.get("base.num_hidden_layers")
+    moe_layers = _mlp_layer_kinds(reader, num_layers, first_dense=1)
+    moe = read_shared_expert_moe(reader, variant, moe_layers)
+    base = read_base(
+        reader, intermediate_size=read_dense_intermediate_size(reader, num_layers - len(moe_layers))
+    )
+    return Parsed(base=replace(base, mla=_read_mla(reader)), moe=moe)
+
+
+GLM4_MOE_LITE = _family(
+    _router_variant(
+        "glm4_moe_lite",
+        "Glm4MoeLiteForCausalLM",
+        "GLM-4.7-Flash: MLA, dense layers from mlp_layer_types, shared expert, grouped sigmoid",
+    ),
+    {
+        **{k: v for k, v in BASE_FIELDS.items() if k not in ("base.mlp_bias", "base.sliding_window")},
+        **MLA_FIELDS,
+        # transformers maps head_dim to qk_rope_head_dim; it sizes only the rotary embedding.
+        "base.head_dim": size("base.head_dim", "qk_rope_head_dim", default=64),
+        **field_table(
+            size("moe.num_experts", "n_routed_experts", aliases=("num_local_experts",)),
+            count("moe.num_shared_experts", "n_shared_experts"),
+            _MLP_LAYER_TYPES,
+        ),
+        **_ROUTER_FIELDS,
+    },
+    _parse_glm4_moe_lite,
+    base__num_key_value_heads=20,
+    base__intermediate_size=10240,
+    base__max_position_embeddings=202752,
+    base__rms_norm_eps=1e-5,
+    base__mla__q_lora_rank=768,
+    base__mla__qk_nope_head_dim=192,
+    base__mla__v_head_dim=256,
+    moe__num_experts=64,
+    moe__num_experts_per_tok=4,
+    moe__expert_intermediate_size=1536,
+    moe__num_shared_experts=1,
+    moe__norm_topk_prob=True,
+    moe__routed_scaling_factor=1.8,
+    moe__n_group=1,
+    moe__topk_group=1,
+)
+
+FAMILIES = (SOLAR_OPEN, EXAONE_MOE, GLM4_MOE_LITE)
