@@ -216,6 +216,22 @@ def mla_attention_params(base: BaseConfig, mla: MlaConfig) -> int:
     return query + key_value + linear(heads * mla.v_head_dim, h, base.attention_output_bias)
 
 
+def dsa_indexer_params(base: BaseConfig) -> int:
+    """The DSA lightning indexers (`self_attn.indexer`, DeepSeek-V3.2, GLM-5), all layers together.
+
+    Each: wq_b (q_lora → heads · head_dim), wk (h → head_dim), k_norm a LayerNorm with bias
+    (head_dim), weights_proj (h → heads); no Linear is biased.
+    """
+    mla = base.mla
+    if mla is None or not mla.indexer_layers or mla.q_lora_rank is None:
+        return 0
+    h, heads, dim = base.hidden_size, mla.index_n_heads, mla.index_head_dim
+    per_layer = (
+        linear(mla.q_lora_rank, heads * dim, False) + linear(h, dim, False) + 2 * dim + linear(h, heads, False)
+    )
+    return len(mla.indexer_layers) * per_layer
+
+
 def expert_params(hidden_size: int, moe: MoeConfig) -> int:
     """One routed expert."""
     return gated_mlp(hidden_size, moe.expert_intermediate_size, moe.expert_bias)
@@ -244,6 +260,7 @@ def count_params(config: ModelConfig) -> ParamCounts:
         base.vocab_size if base.lm_head_bias else 0
     )
     parts["attention"] = sum(mixer_params(base, kind) for kind in layer_kinds(base))
+    parts["attention"] += dsa_indexer_params(base)
     parts["norms"] = (2 * base.num_hidden_layers + 1) * h * (2 if base.norm_bias else 1)
     active_routed = 0
     moe_layers = set(moe.moe_layers) if moe else set()

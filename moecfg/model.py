@@ -75,6 +75,12 @@ class MlaConfig:
     qk_nope_head_dim: int
     qk_rope_head_dim: int
     v_head_dim: int
+    #: DeepSeek-V3.2 sparse attention (DSA): the lightning indexer's heads and head size, and the
+    #: layers that carry one (`self_attn.indexer`; GLM-5 layers marked "shared" reuse the previous
+    #: layer's top-k and have none). No layers when the model has no indexer.
+    index_n_heads: int = 0
+    index_head_dim: int = 0
+    indexer_layers: tuple[int, ...] = ()
 
     @property
     def qk_head_dim(self) -> int:

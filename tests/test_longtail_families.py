@@ -44,6 +44,20 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
          "mlp_layer_types": ["dense", "dense", "sparse", "sparse"]},
         "transformers default, 4 layers, unfactored q_proj, biased q_a/kv_a",
     ),
+    "deepseek_v32": ("deepseek_v32", {}, "transformers default = DeepSeek-V3.2 (256 experts, 61 layers)"),
+    "glm_moe_dsa": ("glm_moe_dsa", {}, "transformers default = GLM-5 (256 experts, 78 layers)"),
+    "glm_moe_dsa-index_topk_freq": (
+        "glm_moe_dsa",
+        {"num_hidden_layers": 7, "mlp_layer_types": None, "layer_types": None, "indexer_types": None,
+         "index_topk_freq": 3, "index_skip_topk_offset": 1},
+        "transformers default, 7 layers, an indexer every third layer",
+    ),
+    "glm_moe_dsa-indexer_types": (
+        "glm_moe_dsa",
+        {"num_hidden_layers": 4, "mlp_layer_types": None, "layer_types": None, "first_k_dense_replace": 1,
+         "indexer_types": ["full", "shared", "shared", "full"]},
+        "transformers default, 4 layers, indexers listed",
+    ),
     "qwen3_5_moe_text": ("qwen3_5_moe_text", {}, "transformers default"),
     "qwen3_5_moe_text-ignored-keys": (
         "qwen3_5_moe_text",

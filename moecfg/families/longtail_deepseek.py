@@ -12,6 +12,10 @@ keys and the layer schedule differ:
   attention on all but every `sliding_window_pattern`-th layer unless `layer_types` lists them.
 - glm4_moe_lite (GLM-4.7-Flash): DeepSeek-V3's latent attention (MLA) and keys, but the dense
   layers are listed in `mlp_layer_types` (else only layer 0); no MTP layers are read.
+- deepseek_v32 (DeepSeek-V3.2): glm4_moe_lite's reader with the first `first_k_dense_replace`
+  layers dense, plus a DSA lightning indexer (`index_n_heads` × `index_head_dim`) in every layer.
+- glm_moe_dsa (GLM-5): the same, except that layers marked "shared" in `indexer_types` (else
+  chosen by `index_topk_freq` / `index_skip_topk_offset`) reuse the previous top-k, no indexer.
 """
 
 from __future__ import annotations
@@ -233,14 +237,52 @@ EXAONE_MOE = _family(
 # --- glm4_moe_lite ---
 
 
-def _parse_glm4_moe_lite(reader: Reader, variant: Variant) -> Parsed:
+def _read_mla_family(reader: Reader, variant: Variant, first_dense: int, indexer_layers=()) -> Parsed:
+    """Latent attention (with DSA indexers in `indexer_layers`) and the DeepSeek-V3 expert block."""
     num_layers = reader.get("base.num_hidden_layers")
-    moe_layers = _mlp_layer_kinds(reader, num_layers, first_dense=1)
+    moe_layers = _mlp_layer_kinds(reader, num_layers, first_dense)
     moe = read_shared_expert_moe(reader, variant, moe_layers)
     base = read_base(
         reader, intermediate_size=read_dense_intermediate_size(reader, num_layers - len(moe_layers))
     )
-    return Parsed(base=replace(base, mla=_read_mla(reader)), moe=moe)
+    mla = _read_mla(reader)
+    if indexer_layers:
+        mla = replace(
+            mla,
+            index_n_heads=reader.get("base.mla.index_n_heads"),
+            index_head_dim=reader.get("base.mla.index_head_dim"),
+            indexer_layers=tuple(indexer_layers),
+        )
+    return Parsed(base=replace(base, mla=mla), moe=moe)
+
+
+def _parse_glm4_moe_lite(reader: Reader, variant: Variant) -> Parsed:
+    return _read_mla_family(reader, variant, first_dense=1)
+
+
+def _parse_deepseek_v32(reader: Reader, variant: Variant) -> Parsed:
+    num_layers = reader.get("base.num_hidden_layers")
+    return _read_mla_family(
+        reader, variant, reader.get("moe.first_k_dense_replace"), indexer_layers=range(num_layers)
+    )
+
+
+_INDEXER_KINDS = ("full", "shared")
+
+
+def _parse_glm_moe_dsa(reader: Reader, variant: Variant) -> Parsed:
+    num_layers = reader.get("base.num_hidden_layers")
+    kinds = _listed(reader, "base.mla.indexer_types", _INDEXER_KINDS, num_layers)
+    if kinds is None:
+        freq = max(reader.get("base.mla.index_topk_freq"), 1)
+        offset = reader.get("base.mla.index_skip_topk_offset")
+        kinds = tuple(
+            "full" if max(i - offset + 1, 0) % freq == 0 else "shared" for i in range(num_layers)
+        )
+    indexer_layers = [i for i, kind in enumerate(kinds) if kind == "full"]
+    return _read_mla_family(
+        reader, variant, reader.get("moe.first_k_dense_replace"), indexer_layers=indexer_layers
+    )
 
 
 GLM4_MOE_LITE = _family(
@@ -279,4 +321,76 @@ GLM4_MOE_LITE = _family(
     moe__topk_group=1,
 )
 
-FAMILIES = (SOLAR_OPEN, EXAONE_MOE, GLM4_MOE_LITE)
+#: The DSA families' MLA: the indexer reads the query latent, so q_lora_rank must be set.
+_DSA_FIELDS = {
+    **{k: v for k, v in BASE_FIELDS.items() if k not in ("base.mlp_bias", "base.sliding_window")},
+    **MLA_FIELDS,
+    "base.mla.q_lora_rank": size("base.mla.q_lora_rank", "q_lora_rank", default=1536),
+    "base.head_dim": size("base.head_dim", "qk_rope_head_dim", default=64),
+    **field_table(
+        size("base.mla.index_n_heads", "index_n_heads", default=64),
+        size("base.mla.index_head_dim", "index_head_dim", default=128),
+        size("moe.num_experts", "n_routed_experts", aliases=("num_local_experts", "num_experts")),
+        count("moe.num_shared_experts", "n_shared_experts"),
+        _MLP_LAYER_TYPES,
+        count("moe.first_k_dense_replace", "first_k_dense_replace"),
+    ),
+    **_ROUTER_FIELDS,
+}
+
+#: Defaults both DSA config classes share (DeepSeek-V3's expert block).
+_DSA_DEFAULTS = {
+    "moe__num_experts": 256,
+    "moe__num_experts_per_tok": 8,
+    "moe__expert_intermediate_size": 2048,
+    "moe__num_shared_experts": 1,
+    "moe__first_k_dense_replace": 3,
+    "moe__norm_topk_prob": True,
+    "moe__routed_scaling_factor": 2.5,
+}
+
+DEEPSEEK_V32 = _family(
+    _router_variant(
+        "deepseek_v32",
+        "DeepseekV32ForCausalLM",
+        "DeepSeek-V3.2: DeepSeek-V3 with a DSA lightning indexer in every layer's attention",
+    ),
+    _DSA_FIELDS,
+    _parse_deepseek_v32,
+    base__num_key_value_heads=128,
+    base__intermediate_size=18432,
+    base__max_position_embeddings=163840,
+    moe__n_group=8,
+    moe__topk_group=4,
+    **_DSA_DEFAULTS,
+)
+
+GLM_MOE_DSA = _family(
+    _router_variant(
+        "glm_moe_dsa",
+        "GlmMoeDsaForCausalLM",
+        "GLM-5: MLA with DSA indexers (shared on some layers), shared expert, grouped sigmoid",
+    ),
+    {
+        **_DSA_FIELDS,
+        **field_table(
+            Field("base.mla.indexer_types", "indexer_types", "str_list", default=None, nullable=True),
+            Field("base.mla.index_topk_freq", "index_topk_freq", default=1, minimum=0),
+            count("base.mla.index_skip_topk_offset", "index_skip_topk_offset", default=2),
+        ),
+    },
+    _parse_glm_moe_dsa,
+    base__num_key_value_heads=64,
+    base__intermediate_size=12288,
+    base__max_position_embeddings=202752,
+    base__rms_norm_eps=1e-5,
+    base__mla__q_lora_rank=2048,
+    base__mla__qk_nope_head_dim=192,
+    base__mla__v_head_dim=256,
+    base__mla__index_n_heads=32,
+    moe__n_group=1,
+    moe__topk_group=1,
+    **_DSA_DEFAULTS,
+)
+
+FAMILIES = (SOLAR_OPEN, EXAONE_MOE, GLM4_MOE_LITE, DEEPSEEK_V32, GLM_MOE_DSA)
