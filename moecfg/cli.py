@@ -115,6 +115,15 @@ def inspect(
     weights_dtype: WeightsDtypeOption = None,
     gpu_memory: GpuMemoryOption = None,
     checkpoint: CheckpointOption = None,
+    as_family: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            metavar="FAMILY",
+            help="Read the config with this family's adapter (a model_type moecfg does not know "
+            "yet); every output warns that it did.",
+        ),
+    ] = None,
 ) -> None:
     """Show the composed config, sparsity, parameter counts and memory of one model."""
     from moecfg.core import inspect_source
@@ -123,7 +132,11 @@ def inspect(
     try:
         deployment = build_deployment_spec(context, batch, kv_dtype, weights_dtype, gpu_memory)
         report = inspect_source(
-            path, overrides=assignments or (), deployment=deployment, checkpoint=checkpoint
+            path,
+            overrides=assignments or (),
+            deployment=deployment,
+            checkpoint=checkpoint,
+            as_family=as_family,
         )
     except MoecfgError as error:
         raise _fail(source, error, output_format) from None

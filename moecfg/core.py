@@ -7,6 +7,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from moecfg.families import FAMILIES, parse_config
+from moecfg.errors import MoecfgError
 from moecfg.loading.files import holds_weights, load_source
 from moecfg.report import build_report
 
@@ -24,21 +25,25 @@ def inspect_source(
     overrides: Sequence[str] = (),
     deployment: DeploymentSpec | None = None,
     checkpoint: bool | None = None,
+    as_family: str | None = None,
 ) -> dict[str, Any]:
     """Load, parse and measure one config; raises MoecfgError with a one-line message.
 
     `overrides` (`key=value`, see moecfg.whatif) edit the composed config before anything is
     measured; `deployment` adds the memory of serving it (moecfg.deploy). `checkpoint`
     cross-checks the weights next to the config: True forces it, None runs it when the
-    config's folder holds safetensors, False skips it (moecfg.loading.checkpoint).
+    config's folder holds safetensors, False skips it (moecfg.loading.checkpoint). `as_family`
+    reads a config.json with that family's adapter (moecfg.families.named).
     """
     raw = load_source(spec)
+    if raw.origin and as_family is not None:
+        raise MoecfgError("--as applies to config.json input, not to a GGUF header", code="usage")
     if raw.origin:
         from moecfg.loading.gguf_config import parse_source_config
 
         config = parse_source_config(raw)
     else:
-        config = parse_config(raw)
+        config = parse_config(raw, as_family=as_family)
     applied: list[Override] = []
     if overrides:
         from moecfg.whatif import apply_overrides

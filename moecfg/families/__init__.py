@@ -79,9 +79,17 @@ def resolve_family(data: Mapping[str, Any]) -> tuple[Family, list[str]]:
     )
 
 
-def parse_config(raw: RawConfig) -> ModelConfig:
-    """Build the composed config from a raw config dict, or raise ConfigError naming the key."""
-    family, warnings = resolve_family(raw.data)
+def parse_config(raw: RawConfig, *, as_family: str | None = None) -> ModelConfig:
+    """Build the composed config from a raw config dict, or raise ConfigError naming the key.
+
+    `as_family` reads it with that named adapter instead of its model_type's (`inspect --as`).
+    """
+    if as_family is None:
+        family, warnings = resolve_family(raw.data)
+    else:
+        from moecfg.families.named import named_family
+
+        family, warnings = named_family(raw.data, as_family)
     data: Mapping[str, Any] = raw.data
     scope = ""
     if family.text_config is not None and family.text_config in data:
