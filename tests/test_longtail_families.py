@@ -58,6 +58,13 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
          "indexer_types": ["full", "shared", "shared", "full"]},
         "transformers default, 4 layers, indexers listed",
     ),
+    "hy_v3": ("hy_v3", {}, "transformers default (192 experts, 80 layers)"),
+    "hy_v3-biased": (
+        "hy_v3",
+        {"num_hidden_layers": 3, "mlp_layer_types": ["sparse", "dense", "sparse"],
+         "attention_bias": True, "mlp_bias": True},
+        "transformers default, 3 layers, biased attention and MLPs",
+    ),
     "qwen3_5_moe_text": ("qwen3_5_moe_text", {}, "transformers default"),
     "qwen3_5_moe_text-ignored-keys": (
         "qwen3_5_moe_text",

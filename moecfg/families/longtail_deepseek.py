@@ -1,9 +1,9 @@
-"""GQA families with DeepSeek-V3's expert block: shared experts and the grouped sigmoid router.
+"""Families with DeepSeek-V3's expert block: shared experts and a bias-corrected sigmoid router.
 
 Their MoE layers are DeepSeek-V3's (routed experts of `moe_intermediate_size`, one shared MLP
-of n_shared × that width, sigmoid scores chosen with the `e_score_correction_bias` buffer in
-`topk_group` of `n_group` groups), so the router is read by deepseek.py's reader; only the
-keys and the layer schedule differ:
+of n_shared × that width, sigmoid scores chosen with the `e_score_correction_bias` buffer,
+mostly in `topk_group` of `n_group` groups), so the grouped router is read by deepseek.py's
+reader; the keys, the attention and the layer schedule differ:
 
 - solar_open (Upstage Solar Open): every layer MoE, `n_routed_experts`/`n_shared_experts`,
   `attention_bias` on q/k/v but not o_proj, no dense MLP at all.
@@ -14,7 +14,11 @@ keys and the layer schedule differ:
   layers are listed in `mlp_layer_types` (else only layer 0); no MTP layers are read.
 - deepseek_v32 (DeepSeek-V3.2): glm4_moe_lite's reader with the first `first_k_dense_replace`
   layers dense, plus a DSA lightning indexer (`index_n_heads` × `index_head_dim`) in every layer.
-- glm_moe_dsa (GLM-5): the same, except that layers marked "shared" in `indexer_types` (else
+- hy_v3 (Hunyuan 3): GQA with per-head q/k norm and `attention_bias` on q/k/v/o, dense layers
+  from `mlp_layer_types` (else only layer 0), `num_experts`/`num_shared_experts` with the shared
+  MLP following `mlp_bias`; an ungrouped sigmoid router (scores plus the correction buffer
+  choose, always renormalised, then × `router_scaling_factor`).
+- glm_moe_dsa (GLM-5): the same as deepseek_v32, except that layers marked "shared" in `indexer_types` (else
   chosen by `index_topk_freq` / `index_skip_topk_offset`) reuse the previous top-k, no indexer.
 """
 
@@ -393,4 +397,65 @@ GLM_MOE_DSA = _family(
     **_DSA_DEFAULTS,
 )
 
-FAMILIES = (SOLAR_OPEN, EXAONE_MOE, GLM4_MOE_LITE, DEEPSEEK_V32, GLM_MOE_DSA)
+
+# --- hy_v3 ---
+
+
+def _parse_hy_v3(reader: Reader, variant: Variant) -> Parsed:
+    num_layers = reader.get("base.num_hidden_layers")
+    moe_layers = _mlp_layer_kinds(reader, num_layers, first_dense=1)
+    num_experts = reader.get("moe.num_experts")
+    expert_size = reader.get("moe.expert_intermediate_size")
+    num_shared = reader.get("moe.num_shared_experts")
+    moe = MoeConfig(
+        num_experts=num_experts,
+        num_experts_per_tok=read_top_k(reader, num_experts),
+        expert_intermediate_size=expert_size,
+        moe_layers=moe_layers,
+        num_shared_experts=num_shared,
+        shared_expert_intermediate_size=num_shared * expert_size,
+        shared_expert_bias=reader.get("base.mlp_bias"),
+        norm_topk_prob=True,
+        scoring_func="sigmoid",
+        score_correction_bias=True,
+        routed_scaling_factor=float(reader.get("moe.routed_scaling_factor")),
+    )
+    base = read_base(
+        reader,
+        intermediate_size=read_dense_intermediate_size(reader, num_layers - len(moe_layers)),
+        qk_norm=True,
+    )
+    return Parsed(base=base, moe=moe)
+
+
+HY_V3 = _family(
+    _router_variant(
+        "hy_v3",
+        "HYV3ForCausalLM",
+        "Hunyuan 3: q/k norm, dense first layer, shared expert, sigmoid router with bias",
+    ),
+    {
+        **{k: v for k, v in BASE_FIELDS.items() if k != "base.sliding_window"},
+        **field_table(
+            size("moe.num_experts", "num_experts", aliases=("num_local_experts",)),
+            size("moe.num_experts_per_tok", "num_experts_per_tok"),
+            size("moe.expert_intermediate_size", "moe_intermediate_size"),
+            count("moe.num_shared_experts", "num_shared_experts"),
+            Field("moe.routed_scaling_factor", "router_scaling_factor", "float", minimum=0),
+            _MLP_LAYER_TYPES,
+        ),
+    },
+    _parse_hy_v3,
+    base__num_key_value_heads=8,
+    base__head_dim=128,
+    base__intermediate_size=13312,
+    base__max_position_embeddings=131072,
+    base__rms_norm_eps=1e-5,
+    moe__num_experts=192,
+    moe__num_experts_per_tok=8,
+    moe__expert_intermediate_size=1536,
+    moe__num_shared_experts=1,
+    moe__routed_scaling_factor=2.826,
+)
+
+FAMILIES = (SOLAR_OPEN, EXAONE_MOE, GLM4_MOE_LITE, DEEPSEEK_V32, GLM_MOE_DSA, HY_V3)
