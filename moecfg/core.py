@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from moecfg.families import FAMILIES, parse_config
+from moecfg.families import family_for, parse_config
 from moecfg.errors import MoecfgError
 from moecfg.loading.files import holds_weights, load_source
 from moecfg.report import build_report
@@ -48,7 +48,9 @@ def inspect_source(
     if overrides:
         from moecfg.whatif import apply_overrides
 
-        config, applied = apply_overrides(config, FAMILIES[config.family], overrides)
+        family = family_for(config.family)
+        assert family is not None  # config.family was resolved from this registry
+        config, applied = apply_overrides(config, family, overrides)
     report = build_report(raw.source, config)
     if checkpoint or (checkpoint is None and raw.folder is not None and holds_weights(raw.folder)):
         from moecfg.loading.checkpoint import checkpoint_section

@@ -8,7 +8,9 @@ its own `--help` flag, so every Typer app that runs a command loads it (README, 
 
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 import typer
 
+from moecfg import families
 from moecfg.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,6 +67,27 @@ def test_inspect_json_loads_nothing_heavy(tmp_path: Path) -> None:
     assert code == 0
     assert json.loads(stdout)["model_type"] == "qwen3_moe"
     assert heavy_loaded(modules) == []
+
+
+def test_inspect_json_imports_only_its_own_family(tmp_path: Path) -> None:
+    _, modules, _ = run_probe(tmp_path, "inspect", SAMPLE, "--format", "json")
+    family_modules = {f"moecfg.families.{name}" for name in families.FAMILY_MODULES.values()}
+    assert sorted(family_modules & modules) == ["moecfg.families.qwen3_moe"]
+
+
+def test_family_modules_names_every_declared_family_and_only_those() -> None:
+    declared: dict[str, set[str]] = {}
+    for info in pkgutil.iter_modules(families.__path__):
+        module = importlib.import_module(f"moecfg.families.{info.name}")
+        for family in families.declared_families(module):
+            declared.setdefault(family.model_type, set()).add(info.name)
+    assert sorted(declared) == sorted(families.FAMILY_MODULES)
+    for model_type, module_name in families.FAMILY_MODULES.items():
+        assert module_name in declared[model_type], model_type
+        family = families.family_for(model_type)
+        assert family is not None
+        assert family.model_type == model_type
+    assert sorted(families.FAMILIES) == sorted(families.FAMILY_MODULES)
 
 
 def test_inspect_table_loads_rich_and_nothing_else_heavy(tmp_path: Path) -> None:

@@ -1,52 +1,114 @@
 """The family registry: model_type → adapter, and `parse_config`, the one entry point.
 
-Adding a family means writing its module and adding it to `_MODULE_FAMILIES` below.
+Adding a family means writing its module and adding its model_type to `FAMILY_MODULES` below
+(a family missing from that table still works, but costs every run that reads it a full load).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+import functools
+import importlib
+from collections.abc import Iterator, Mapping
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from moecfg.errors import ConfigError
-from moecfg.families import dbrx, deepseek, dense, gpt_oss, mixtral, qwen2_moe, qwen3_moe
-from moecfg.families import granitemoehybrid, jamba, minimax, qwen3_next
-from moecfg.families import ernie4_5_moe, hunyuan_v1_moe, llama4, qwen3_vl_moe
-from moecfg.families import longtail_deepseek, longtail_mixtral, longtail_qwen3_next
 from moecfg.families.base import Family
 from moecfg.families.fields import Reader
 from moecfg.loading.files import RawConfig
 from moecfg.model import ModelConfig
 
-_MODULE_FAMILIES: tuple[Family, ...] = (
-    *dense.FAMILIES,
-    qwen3_moe.QWEN3_MOE,
-    qwen3_next.QWEN3_NEXT,
-    jamba.JAMBA,
-    granitemoehybrid.GRANITEMOEHYBRID,
-    minimax.MINIMAX,
-    *deepseek.FAMILIES,
-    qwen2_moe.QWEN2_MOE,
-    *mixtral.FAMILIES,
-    gpt_oss.GPT_OSS,
-    dbrx.DBRX,
-    *llama4.FAMILIES,
-    qwen3_vl_moe.QWEN3_VL_MOE,
-    ernie4_5_moe.ERNIE4_5_MOE,
-    hunyuan_v1_moe.HUNYUAN_V1_MOE,
-    *longtail_mixtral.FAMILIES,
-    *longtail_deepseek.FAMILIES,
-    *longtail_qwen3_next.FAMILIES,
-)
-
-FAMILIES: dict[str, Family] = {family.model_type: family for family in _MODULE_FAMILIES}
-FAMILIES_BY_ARCHITECTURE: dict[str, Family] = {
-    arch: family for family in _MODULE_FAMILIES for arch in family.architectures
+#: model_type → the module of moecfg.families that declares it. Family modules are imported on
+#: first use, so reading one config pays for its own family only; `FAMILIES` (every family the
+#: listed modules declare) is built when something asks for it. tests/test_startup.py checks
+#: this table against the families the modules declare.
+FAMILY_MODULES: dict[str, str] = {
+    "llama": "dense",
+    "mistral": "dense",
+    "qwen2": "dense",
+    "qwen3": "dense",
+    "qwen3_moe": "qwen3_moe",
+    "deepseek_v3": "deepseek",
+    "deepseek_v2": "deepseek",
+    "glm4_moe": "deepseek",
+    "dots1": "deepseek",
+    "deepseek": "deepseek",
+    "qwen3_next": "qwen3_next",
+    "jamba": "jamba",
+    "granitemoehybrid": "granitemoehybrid",
+    "minimax": "minimax",
+    "qwen2_moe": "qwen2_moe",
+    "mixtral": "mixtral",
+    "olmoe": "mixtral",
+    "phimoe": "mixtral",
+    "granitemoe": "mixtral",
+    "gpt_oss": "gpt_oss",
+    "dbrx": "dbrx",
+    "llama4": "llama4",
+    "llama4_text": "llama4",
+    "qwen3_vl_moe": "qwen3_vl_moe",
+    "ernie4_5_moe": "ernie4_5_moe",
+    "hunyuan_v1_moe": "hunyuan_v1_moe",
+    "flex_olmo": "longtail_mixtral",
+    "minimax_m2": "longtail_mixtral",
+    "solar_open": "longtail_deepseek",
+    "exaone_moe": "longtail_deepseek",
+    "glm4_moe_lite": "longtail_deepseek",
+    "deepseek_v32": "longtail_deepseek",
+    "glm_moe_dsa": "longtail_deepseek",
+    "hy_v3": "longtail_deepseek",
+    "qwen3_5_moe_text": "longtail_qwen3_next",
+    "qwen3_5_moe": "longtail_qwen3_next",
 }
+
+if TYPE_CHECKING:
+    #: Every family by model_type / by architecture name (built on first access, see below).
+    FAMILIES: dict[str, Family]
+    FAMILIES_BY_ARCHITECTURE: dict[str, Family]
+
+
+def declared_families(module: ModuleType) -> Iterator[Family]:
+    """The Family objects a module defines, alone or in a tuple such as `FAMILIES`."""
+    for value in vars(module).values():
+        for item in value if isinstance(value, tuple) else (value,):
+            if isinstance(item, Family):
+                yield item
+
+
+def family_for(model_type: str) -> Family | None:
+    """The family of a model_type, importing only the module that declares it."""
+    module_name = FAMILY_MODULES.get(model_type)
+    if module_name is not None:
+        module = importlib.import_module(f"moecfg.families.{module_name}")
+        for family in declared_families(module):
+            if family.model_type == model_type:
+                return family
+    return _registry()[0].get(model_type)
+
+
+@functools.cache
+def _registry() -> tuple[dict[str, Family], dict[str, Family]]:
+    families: dict[str, Family] = {}
+    for module_name in dict.fromkeys(FAMILY_MODULES.values()):
+        module = importlib.import_module(f"moecfg.families.{module_name}")
+        for family in declared_families(module):
+            families.setdefault(family.model_type, family)
+    by_architecture = {
+        arch: family for family in families.values() for arch in family.architectures
+    }
+    return families, by_architecture
+
+
+def __getattr__(name: str) -> Any:
+    if name == "FAMILIES":
+        return _registry()[0]
+    if name == "FAMILIES_BY_ARCHITECTURE":
+        return _registry()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def supported_model_types() -> str:
-    return ", ".join(sorted(FAMILIES))
+    return ", ".join(sorted(_registry()[0]))
 
 
 def resolve_family(data: Mapping[str, Any]) -> tuple[Family, list[str]]:
@@ -62,11 +124,12 @@ def resolve_family(data: Mapping[str, Any]) -> tuple[Family, list[str]]:
             key="model_type",
             code="wrong_type",
         )
-    if model_type in FAMILIES:
-        return FAMILIES[model_type], []
+    family = family_for(model_type)
+    if family is not None:
+        return family, []
     architectures = data.get("architectures")
     if isinstance(architectures, list) and architectures and isinstance(architectures[0], str):
-        family = FAMILIES_BY_ARCHITECTURE.get(architectures[0])
+        family = _registry()[1].get(architectures[0])
         if family is not None:
             return family, [
                 f"model_type '{model_type}' is not a known family; read as '{family.model_type}' "
