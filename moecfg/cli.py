@@ -1,7 +1,7 @@
 """The Typer layer: options in, one core call, render, exit code. No logic lives here."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: Typer reads every command's annotations on
+# every run, and evaluating them from strings costs more than the rest of building the app.
 import sys
 from enum import Enum
 from typing import Annotated
