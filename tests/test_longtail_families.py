@@ -25,6 +25,15 @@ pytestmark = pytest.mark.oracle
 CASES: dict[str, tuple[str, dict[str, Any], str]] = {
     "flex_olmo": ("flex_olmo", {}, "transformers default = FlexOlmo-7x7B (7 experts of 11008)"),
     "minimax_m2": ("minimax_m2", {}, "transformers default = MiniMax-M2 (256 experts, 62 layers)"),
+    "granitemoeshared": ("granitemoeshared", {}, "transformers default (no shared MLP)"),
+    "granitemoeshared-shared": (
+        "granitemoeshared",
+        {"hidden_size": 1536, "num_hidden_layers": 32, "num_attention_heads": 24,
+         "num_key_value_heads": 8, "intermediate_size": 512, "num_local_experts": 32,
+         "num_experts_per_tok": 8, "shared_intermediate_size": 1024, "vocab_size": 49155,
+         "tie_word_embeddings": True},
+        "transformers default reshaped by hand (dimensions chosen for the test) with a shared MLP",
+    ),
     "solar_open": ("solar_open", {}, "transformers default = Solar Open 100B (128 experts, 48 layers)"),
     "exaone_moe": ("exaone_moe", {}, "transformers default"),
     "exaone_moe-mlp_layer_types": (

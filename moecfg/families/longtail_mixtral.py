@@ -7,7 +7,10 @@
   head_dim × heads is twice hidden_size); sigmoid router choosing on scores plus the
   `e_score_correction_bias` buffer, always renormalised.
 
-Both keep the expert width in `intermediate_size`, as Mixtral does.
+- granitemoeshared (Granite 3 MoE with a shared MLP): GraniteMoE plus, when
+  `shared_intermediate_size` is not 0, one always-on MLP of that width (`shared_mlp`).
+
+All keep the expert width in `intermediate_size`, as Mixtral does.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from moecfg.families.base import BASE_FIELDS, Family, Parsed, field_table, read_base, with_defaults
-from moecfg.families.fields import Reader, flag, size
-from moecfg.families.mixtral import read_every_layer_moe
+from moecfg.families.fields import Reader, count, flag, size
+from moecfg.families.mixtral import GRANITEMOE, read_every_layer_moe
 
 #: The dense base without a dense MLP or sliding window: neither family has one.
 _BASE = {
@@ -83,4 +86,29 @@ MINIMAX_M2 = Family(
     summary="MiniMax-M2: every layer MoE, projection-wide q/k norms, sigmoid router with bias",
 )
 
-FAMILIES = (FLEX_OLMO, MINIMAX_M2)
+
+
+def _parse_granitemoeshared(reader: Reader) -> Parsed:
+    parsed = GRANITEMOE.parse(reader)
+    shared = reader.get("moe.shared_expert_intermediate_size")
+    if not shared:
+        return parsed
+    assert parsed.moe is not None
+    moe = replace(parsed.moe, num_shared_experts=1, shared_expert_intermediate_size=shared)
+    return replace(parsed, moe=moe)
+
+
+GRANITEMOESHARED = Family(
+    model_type="granitemoeshared",
+    architectures=("GraniteMoeSharedForCausalLM",),
+    fields={
+        **GRANITEMOE.fields,
+        **field_table(
+            count("moe.shared_expert_intermediate_size", "shared_intermediate_size", default=0)
+        ),
+    },
+    parse=_parse_granitemoeshared,
+    summary="GraniteMoE with a shared MLP of shared_intermediate_size on every layer",
+)
+
+FAMILIES = (FLEX_OLMO, MINIMAX_M2, GRANITEMOESHARED)
