@@ -34,6 +34,13 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
          "tie_word_embeddings": True},
         "transformers default reshaped by hand (dimensions chosen for the test) with a shared MLP",
     ),
+    "granitemoe_swa": ("granitemoe_swa", {}, "transformers default"),
+    "granitemoe_swa-listed": (
+        "granitemoe_swa",
+        {"num_hidden_layers": 3, "shared_intermediate_size": 2048, "layer_rope_theta": None,
+         "layer_types": ["sliding_attention", "full_attention", "sliding_attention"]},
+        "transformers default, 3 layers listed, with a shared MLP",
+    ),
     "solar_open": ("solar_open", {}, "transformers default = Solar Open 100B (128 experts, 48 layers)"),
     "exaone_moe": ("exaone_moe", {}, "transformers default"),
     "exaone_moe-mlp_layer_types": (

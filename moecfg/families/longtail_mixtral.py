@@ -10,6 +10,10 @@
 - granitemoeshared (Granite 3 MoE with a shared MLP): GraniteMoE plus, when
   `shared_intermediate_size` is not 0, one always-on MLP of that width (`shared_mlp`).
 
+- granitemoe_swa (Granite MoE with sliding windows): GraniteMoE-Shared plus one learned
+  attention sink per head per layer, and sliding-window attention on all layers but every
+  fourth (from layer 0) unless `layer_types` lists them.
+
 All keep the expert width in `intermediate_size`, as Mixtral does.
 """
 
@@ -17,8 +21,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from moecfg.model import FULL_ATTENTION, SLIDING_ATTENTION
+
 from moecfg.families.base import BASE_FIELDS, Family, Parsed, field_table, read_base, with_defaults
-from moecfg.families.fields import Reader, count, flag, size
+from moecfg.families.fields import Field, Reader, count, flag, size
+from moecfg.families.mixer_layers import read_layer_kinds
 from moecfg.families.mixtral import GRANITEMOE, read_every_layer_moe
 
 #: The dense base without a dense MLP or sliding window: neither family has one.
@@ -111,4 +118,38 @@ GRANITEMOESHARED = Family(
     summary="GraniteMoE with a shared MLP of shared_intermediate_size on every layer",
 )
 
-FAMILIES = (FLEX_OLMO, MINIMAX_M2, GRANITEMOESHARED)
+
+#: transformers' spellings of Granite's attention kinds in `layer_types`.
+_ATTENTION_KINDS = {"full_attention": FULL_ATTENTION, "sliding_attention": SLIDING_ATTENTION}
+
+
+def _parse_granitemoe_swa(reader: Reader) -> Parsed:
+    parsed = _parse_granitemoeshared(reader)
+    num_layers = parsed.base.num_hidden_layers
+    kinds = read_layer_kinds(reader, "base.layer_types", num_layers, _ATTENTION_KINDS)
+    if kinds is None:
+        kinds = tuple(FULL_ATTENTION if i % 4 == 0 else SLIDING_ATTENTION for i in range(num_layers))
+    base = replace(
+        parsed.base,
+        attention_sinks=True,
+        layer_types=kinds,
+        sliding_window=reader.get("base.sliding_window"),
+    )
+    return replace(parsed, base=base)
+
+
+GRANITEMOE_SWA = Family(
+    model_type="granitemoe_swa",
+    architectures=("GraniteMoeSWAForCausalLM",),
+    fields={
+        **GRANITEMOESHARED.fields,
+        **field_table(
+            Field("base.sliding_window", "sliding_window", default=128, minimum=1),
+            Field("base.layer_types", "layer_types", "str_list", default=None, nullable=True),
+        ),
+    },
+    parse=_parse_granitemoe_swa,
+    summary="GraniteMoE-Shared with per-head attention sinks and sliding-window layers",
+)
+
+FAMILIES = (FLEX_OLMO, MINIMAX_M2, GRANITEMOESHARED, GRANITEMOE_SWA)
