@@ -81,6 +81,14 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
          "attention_bias": True, "mlp_bias": True},
         "transformers default, 3 layers, biased attention and MLPs",
     ),
+    "mellum": ("mellum", {}, "transformers default"),
+    "mellum-listed": (
+        "mellum",
+        {"num_hidden_layers": 3, "attention_bias": True,
+         "mlp_layer_types": ["dense", "sparse", "sparse"],
+         "layer_types": ["sliding_attention", "full_attention", "sliding_attention"]},
+        "transformers default, 3 layers listed, biased attention",
+    ),
     "qwen3_5_moe_text": ("qwen3_5_moe_text", {}, "transformers default"),
     "qwen3_5_moe_text-ignored-keys": (
         "qwen3_5_moe_text",

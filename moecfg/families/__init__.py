@@ -51,6 +51,8 @@ FAMILY_MODULES: dict[str, str] = {
     "hunyuan_v1_moe": "hunyuan_v1_moe",
     "flex_olmo": "longtail_mixtral",
     "minimax_m2": "longtail_mixtral",
+    "granitemoeshared": "longtail_mixtral",
+    "granitemoe_swa": "longtail_mixtral",
     "solar_open": "longtail_deepseek",
     "exaone_moe": "longtail_deepseek",
     "glm4_moe_lite": "longtail_deepseek",
@@ -59,6 +61,7 @@ FAMILY_MODULES: dict[str, str] = {
     "hy_v3": "longtail_deepseek",
     "qwen3_5_moe_text": "longtail_qwen3_next",
     "qwen3_5_moe": "longtail_qwen3_next",
+    "mellum": "longtail_qwen3_moe",
 }
 
 if TYPE_CHECKING:
