@@ -261,7 +261,7 @@ def count_params(config: ModelConfig) -> ParamCounts:
     )
     parts["attention"] = sum(mixer_params(base, kind) for kind in layer_kinds(base))
     parts["attention"] += dsa_indexer_params(base)
-    parts["norms"] = (2 * base.num_hidden_layers + 1) * h * (2 if base.norm_bias else 1)
+    parts["norms"] = (base.norms_per_layer * base.num_hidden_layers + 1) * h * (2 if base.norm_bias else 1)
     active_routed = 0
     moe_layers = set(moe.moe_layers) if moe else set()
     for layer in range(base.num_hidden_layers):

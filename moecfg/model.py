@@ -127,6 +127,9 @@ class BaseConfig:
     attention_sinks: bool = False
     #: The layer norms are LayerNorm with a bias (weight + bias per norm), not RMSNorm.
     norm_bias: bool = False
+    #: hidden_size-wide norms in each decoder layer: 2 (before attention and before the MLP) for
+    #: Llama-style blocks, 1 for Cohere's parallel block, 4 with post-norms as well (AFMoE).
+    norms_per_layer: int = 2
     #: Bias on the output projection (lm_head), e.g. Phi-3.5-MoE's `lm_head_bias`.
     lm_head_bias: bool = False
     #: Bias on the dense MLP projections.

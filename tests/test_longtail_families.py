@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from moecfg.errors import ConfigError
 from moecfg.families import parse_config
 from moecfg.loading.files import RawConfig
 from moecfg.metrics import count_params
@@ -59,6 +60,14 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
         {"q_lora_rank": None, "attention_bias": True, "num_hidden_layers": 4,
          "mlp_layer_types": ["dense", "dense", "sparse", "sparse"]},
         "transformers default, 4 layers, unfactored q_proj, biased q_a/kv_a",
+    ),
+    "cohere2_moe": ("cohere2_moe", {}, "transformers default (8 experts, tied embeddings)"),
+    "cohere2_moe-dense-prefix": (
+        "cohere2_moe",
+        {"num_hidden_layers": 5, "layer_types": None, "mlp_layer_types": None,
+         "first_k_dense_replace": 2, "prefix_dense_intermediate_size": 4096,
+         "num_shared_experts": 1, "expert_selection_fn": "sigmoid", "tie_word_embeddings": False},
+        "transformers default, 5 layers, 2 dense, a shared expert, sigmoid selection, untied",
     ),
     "deepseek_v32": ("deepseek_v32", {}, "transformers default = DeepSeek-V3.2 (256 experts, 61 layers)"),
     "glm_moe_dsa": ("glm_moe_dsa", {}, "transformers default = GLM-5 (256 experts, 78 layers)"),
@@ -151,4 +160,22 @@ def test_qwen3_5_says_which_keys_it_ignores(tmp_path: Path) -> None:
         "decoder_sparse_step is ignored by transformers' Qwen3.5-MoE",
         "intermediate_size is ignored by transformers' Qwen3.5-MoE",
         "mlp_only_layers is ignored by transformers' Qwen3.5-MoE",
+    )
+
+
+def test_cohere2_moe_dense_layers_need_their_width() -> None:
+    config = {**case_config("cohere2_moe-dense-prefix"), "prefix_dense_intermediate_size": None}
+    with pytest.raises(ConfigError) as error:
+        parse_config(RawConfig(source="test", data=config))
+    assert error.value.message == (
+        "invalid value for 'prefix_dense_intermediate_size': must be set when some layer is dense"
+    )
+
+
+def test_cohere2_moe_names_an_unknown_selection_function() -> None:
+    config = {**case_config("cohere2_moe"), "expert_selection_fn": "sparsemax"}
+    with pytest.raises(ConfigError) as error:
+        parse_config(RawConfig(source="test", data=config))
+    assert error.value.message == (
+        'invalid value for \'expert_selection_fn\': "sparsemax" is not one of softmax, sigmoid'
     )

@@ -62,6 +62,7 @@ FAMILY_MODULES: dict[str, str] = {
     "qwen3_5_moe_text": "longtail_qwen3_next",
     "qwen3_5_moe": "longtail_qwen3_next",
     "mellum": "longtail_qwen3_moe",
+    "cohere2_moe": "longtail_cohere",
 }
 
 if TYPE_CHECKING:
