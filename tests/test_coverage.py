@@ -30,7 +30,7 @@ def rows() -> tuple[coverage.CoverageRow, ...]:
 def test_supported_family_is_exact(model_type):
     row = next(r for r in rows() if r.model_type == model_type)
     if row.exact is None:
-        pytest.skip(row.notes)
+        pytest.skip(row.notes)  # transformers' own failure, not held against moecfg
     if not row.supported:
         pytest.skip(f"moecfg has no adapter for {model_type}: {row.notes}")
     assert row.exact, row.notes
