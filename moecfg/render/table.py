@@ -104,6 +104,8 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
         attention.add_row(name, _value(base[name]), _how(report, f"base.{name}"))
     attention.add_row("gqa_group_size", str(derived["gqa_group_size"]), "[cyan]derived[/]")
     for name, value in (base.get("mla") or {}).items():
+        if value in (0, [], None) and f"base.mla.{name}" not in report["provenance"]:
+            continue  # a sub-feature this model does not have (e.g. no sparse-attention indexer)
         attention.add_row(f"mla.{name}", _value(value), _how(report, f"base.mla.{name}"))
     console.print(attention)
 
