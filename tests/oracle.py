@@ -26,6 +26,7 @@ PART_PATTERNS: tuple[tuple[str, str], ...] = (
     ("router", r"\.(mlp|feed_forward|block_sparse_moe)\.(gate|router)\.(weight|bias)$"),
     ("router", r"\.ffn\.router\.layer\.weight$"),  # DBRX
     ("router", r"\.mlp\.gate\.wg\.weight$"),  # HunYuan
+    ("router", r"\.mlp\.router\.gate\.weight$|\.mlp\.expert_bias$"),  # AFMoE
     ("router", r"\.mlp\.gate\.moe_statics\.e_score_correction_bias$"),  # ERNIE 4.5 (a Parameter)
     # Linear-attention and Mamba mixers stand where attention stands (metrics docstring).
     ("attention", r"\.(self_attn|attention|attn|linear_attn|mamba)\."),

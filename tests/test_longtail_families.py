@@ -61,6 +61,14 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
          "mlp_layer_types": ["dense", "dense", "sparse", "sparse"]},
         "transformers default, 4 layers, unfactored q_proj, biased q_a/kv_a",
     ),
+    "afmoe": ("afmoe", {}, "transformers default (64 experts, 2 shared, 32 layers)"),
+    "afmoe-listed": (
+        "afmoe",
+        {"num_hidden_layers": 5, "num_dense_layers": 2, "num_key_value_heads": 4,
+         "layer_types": ["sliding_attention", "full_attention", "sliding_attention",
+                         "sliding_attention", "full_attention"]},
+        "transformers default, 5 layers (2 dense) listed, GQA",
+    ),
     "cohere2_moe": ("cohere2_moe", {}, "transformers default (8 experts, tied embeddings)"),
     "cohere2_moe-dense-prefix": (
         "cohere2_moe",
@@ -178,4 +186,13 @@ def test_cohere2_moe_names_an_unknown_selection_function() -> None:
         parse_config(RawConfig(source="test", data=config))
     assert error.value.message == (
         'invalid value for \'expert_selection_fn\': "sparsemax" is not one of softmax, sigmoid'
+    )
+
+
+def test_afmoe_refuses_biased_attention() -> None:
+    config = {**case_config("afmoe"), "attention_bias": True}
+    with pytest.raises(ConfigError) as error:
+        parse_config(RawConfig(source="test", data=config))
+    assert error.value.message == (
+        "invalid value for 'attention_bias': true is not supported for afmoe (its output gate has no bias)"
     )

@@ -59,6 +59,7 @@ FAMILY_MODULES: dict[str, str] = {
     "deepseek_v32": "longtail_deepseek",
     "glm_moe_dsa": "longtail_deepseek",
     "hy_v3": "longtail_deepseek",
+    "afmoe": "longtail_deepseek",
     "qwen3_5_moe_text": "longtail_qwen3_next",
     "qwen3_5_moe": "longtail_qwen3_next",
     "mellum": "longtail_qwen3_moe",

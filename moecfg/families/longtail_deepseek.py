@@ -18,6 +18,11 @@ reader; the keys, the attention and the layer schedule differ:
   from `mlp_layer_types` (else only layer 0), `num_experts`/`num_shared_experts` with the shared
   MLP following `mlp_bias`; an ungrouped sigmoid router (scores plus the correction buffer
   choose, always renormalised, then × `router_scaling_factor`).
+- afmoe (Arcee AFMoE, Trinity): hy_v3's router (the correction bias here is a Parameter,
+  `mlp.expert_bias`, so it is counted, as router bias), `route_scale`, the first
+  `num_dense_layers` dense, four norms per layer (pre and post attention and MLP), per-head q/k
+  norm and a sigmoid output gate (`self_attn.gate_proj`, heads × head_dim, unbiased); sliding
+  attention on all but every `global_attn_every_n_layers`-th layer.
 - glm_moe_dsa (GLM-5): the same as deepseek_v32, except that layers marked "shared" in `indexer_types` (else
   chosen by `index_topk_freq` / `index_skip_topk_offset`) reuse the previous top-k, no indexer.
 """
@@ -40,6 +45,7 @@ from moecfg.families.base import (
 )
 from moecfg.families.deepseek import DEEPSEEK_MOE_FIELDS, MLA_FIELDS, Variant, _read_mla, _read_router
 from moecfg.families.fields import Field, Reader, count, size
+from moecfg.families.mixer_layers import every_nth, read_layer_kinds
 from moecfg.model import FULL_ATTENTION, SLIDING_ATTENTION, MoeConfig
 
 #: DeepSeek-V3's router keys, which both families spell the same way.
@@ -458,4 +464,78 @@ HY_V3 = _family(
     moe__routed_scaling_factor=2.826,
 )
 
-FAMILIES = (SOLAR_OPEN, EXAONE_MOE, GLM4_MOE_LITE, DEEPSEEK_V32, GLM_MOE_DSA, HY_V3)
+
+# --- afmoe ---
+
+_ATTENTION_KINDS = {"full_attention": FULL_ATTENTION, "sliding_attention": SLIDING_ATTENTION}
+
+
+def _parse_afmoe(reader: Reader, variant: Variant) -> Parsed:
+    num_layers = reader.get("base.num_hidden_layers")
+    first_dense = reader.get("moe.first_k_dense_replace")
+    moe_layers = tuple(range(min(first_dense, num_layers), num_layers))
+    num_experts = reader.get("moe.num_experts")
+    expert_size = reader.get("moe.expert_intermediate_size")
+    num_shared = reader.get("moe.num_shared_experts")
+    moe = MoeConfig(
+        num_experts=num_experts,
+        num_experts_per_tok=read_top_k(reader, num_experts),
+        expert_intermediate_size=expert_size,
+        moe_layers=moe_layers,
+        num_shared_experts=num_shared,
+        shared_expert_intermediate_size=num_shared * expert_size,
+        norm_topk_prob=True,
+        scoring_func="sigmoid",
+        router_bias=True,
+        routed_scaling_factor=float(reader.get("moe.routed_scaling_factor")),
+    )
+    if reader.get("base.attention_bias"):
+        # The output gate is unbiased while q/k/v/o are: a shape the composed config lacks.
+        raise reader.invalid("attention_bias", "true is not supported for afmoe (its output gate has no bias)")
+    layer_types = read_layer_kinds(reader, "base.layer_types", num_layers, _ATTENTION_KINDS)
+    if layer_types is None:
+        every = reader.get("base.global_attn_every_n_layers")
+        layer_types = every_nth(num_layers, every, FULL_ATTENTION, SLIDING_ATTENTION)
+    base = read_base(
+        reader,
+        intermediate_size=read_dense_intermediate_size(reader, num_layers - len(moe_layers)),
+        qk_norm=True,
+        layer_types=layer_types,
+    )
+    return Parsed(base=replace(base, attention_output_gate=True, norms_per_layer=4), moe=moe)
+
+
+AFMOE = _family(
+    _router_variant(
+        "afmoe",
+        "AfmoeForCausalLM",
+        "AFMoE (Trinity): gated attention with q/k norm, four norms per layer, shared experts",
+    ),
+    {
+        **{k: v for k, v in BASE_FIELDS.items() if k != "base.mlp_bias"},
+        **field_table(
+            Field("base.layer_types", "layer_types", "str_list", default=None, nullable=True),
+            size("base.global_attn_every_n_layers", "global_attn_every_n_layers", default=4),
+            size("moe.num_experts", "num_experts"),
+            size("moe.num_experts_per_tok", "num_experts_per_tok"),
+            size("moe.expert_intermediate_size", "moe_intermediate_size"),
+            count("moe.num_shared_experts", "num_shared_experts"),
+            count("moe.first_k_dense_replace", "num_dense_layers"),
+            Field("moe.routed_scaling_factor", "route_scale", "float", minimum=0),
+        ),
+    },
+    _parse_afmoe,
+    base__head_dim=128,
+    base__intermediate_size=6144,
+    base__max_position_embeddings=16384,
+    base__rms_norm_eps=1e-5,
+    base__sliding_window=1024,
+    moe__num_experts=64,
+    moe__num_experts_per_tok=6,
+    moe__expert_intermediate_size=1408,
+    moe__num_shared_experts=2,
+    moe__first_k_dense_replace=1,
+    moe__routed_scaling_factor=1.0,
+)
+
+FAMILIES = (SOLAR_OPEN, EXAONE_MOE, GLM4_MOE_LITE, DEEPSEEK_V32, GLM_MOE_DSA, HY_V3, AFMOE)
