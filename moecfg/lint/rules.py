@@ -421,6 +421,46 @@ def _invalid_value(ctx: RuleContext) -> Iterator[Hit]:
             yield Hit(error.message, error.key)
 
 
+@rule(
+    "CFG013",
+    "model-type-read-through-architecture",
+    Severity.WARNING,
+    "The model_type is unknown; the config was read as the family its architecture names.",
+)
+def _model_type_read_through_architecture(ctx: RuleContext) -> Iterator[Hit]:
+    """
+    ## What it does
+    Reports a `model_type` no family adapter knows, in a config whose `architectures[0]`
+    names a supported class, so moecfg read it as that class's family (the assumption
+    `moecfg inspect` warns about).
+
+    ## Why is this bad?
+    A renamed `model_type` (common in fine-tunes and conversions) makes `AutoConfig` refuse
+    the model unless that name is registered, and every check here rests on the guess that
+    the config really follows the named architecture's keys and defaults.
+
+    ## Example
+    ```json
+    {"model_type": "my_qwen3_finetune", "architectures": ["Qwen3MoeForCausalLM"]}
+    ```
+
+    ## Use instead:
+    ```json
+    {"model_type": "qwen3_moe", "architectures": ["Qwen3MoeForCausalLM"]}
+    ```
+
+    ## References
+    - transformers `models/auto/configuration_auto.py` (`model_type` picks the config class).
+    """
+    config = ctx.config
+    if config is not None and config.model_type != config.family:
+        yield Hit(
+            f"model_type '{config.model_type}' is not a known family; read as "
+            f"'{config.family}' because architectures[0] is '{config.architecture}'",
+            "model_type",
+        )
+
+
 # --- ATT: attention shapes ----------------------------------------------------------------
 
 
@@ -804,6 +844,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
             _deprecated_key_alongside_current,
             _remote_code_auto_map,
             _invalid_value,
+            _model_type_read_through_architecture,
             _heads_not_divisible_by_kv_heads,
             _hidden_size_not_heads_times_head_dim,
             _experts_per_token_exceeds_expert_count,
