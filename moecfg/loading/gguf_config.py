@@ -228,6 +228,15 @@ def _deepseek_style(out: GgufConfig, meta: _Metadata, moe_layers: set[int]) -> N
                 out.origin.pop("num_nextn_predict_layers"))
 
 
+def _glm4moe(out: GgufConfig, meta: _Metadata, moe_layers: set[int]) -> None:
+    """GLM-4.5: llama.cpp's converter counts the NextN (MTP) blocks in `block_count`."""
+    _deepseek_style(out, meta, moe_layers)
+    layers, mtp = out.data.get("num_hidden_layers"), out.data.get("num_mtp_layers")
+    if isinstance(layers, int) and isinstance(mtp, int) and 0 < mtp < layers:
+        out.put("num_hidden_layers", layers - mtp,
+                f"derived:{meta.name('block_count')} - {meta.name('nextn_predict_layers')}")
+
+
 def _deepseek2(out: GgufConfig, meta: _Metadata, moe_layers: set[int]) -> None:
     _deepseek_style(out, meta, moe_layers)
     out.data.pop("head_dim", None)
@@ -280,7 +289,7 @@ ARCHITECTURES: dict[str, ArchMapping] = {
     "olmoe": ArchMapping("olmoe", "OlmoeForCausalLM", _every_layer_moe("num_experts")),
     "gpt-oss": ArchMapping("gpt_oss", "GptOssForCausalLM", _every_layer_moe("num_local_experts")),
     "llama4": ArchMapping("llama4", "Llama4ForConditionalGeneration", _llama4),
-    "glm4moe": ArchMapping("glm4_moe", "Glm4MoeForCausalLM", _deepseek_style),
+    "glm4moe": ArchMapping("glm4_moe", "Glm4MoeForCausalLM", _glm4moe),
     "deepseek2": ArchMapping("deepseek_v3", "DeepseekV3ForCausalLM", _deepseek2),
 }
 
