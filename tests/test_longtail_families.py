@@ -106,13 +106,6 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
          "layer_types": ["sliding_attention", "full_attention", "sliding_attention"]},
         "transformers default, 3 layers listed, biased attention",
     ),
-    "flint": ("flint", {}, "transformers default (256 experts, 49 layers)"),
-    "flint-null-mlp-only": (
-        "flint",
-        {"num_hidden_layers": 6, "layer_types": None, "mlp_only_layers": None,
-         "decoder_sparse_step": 2},
-        "transformers default, 6 layers, MoE on every second, mlp_only_layers null",
-    ),
     "qwen3_5_moe_text": ("qwen3_5_moe_text", {}, "transformers default"),
     "qwen3_5_moe_text-ignored-keys": (
         "qwen3_5_moe_text",

@@ -63,10 +63,7 @@ FAMILY_MODULES: dict[str, str] = {
     "qwen3_5_moe_text": "longtail_qwen3_next",
     "qwen3_5_moe": "longtail_qwen3_next",
     "mellum": "longtail_qwen3_moe",
-    "flint": "longtail_qwen3_moe",
     "cohere2_moe": "longtail_cohere",
-    "kolibri1": "longtail_shared_expert",
-    "flint": "longtail_shared_expert",
 }
 
 if TYPE_CHECKING:
@@ -83,7 +80,6 @@ def declared_families(module: ModuleType) -> Iterator[Family]:
                 yield item
 
 
-@functools.cache
 def family_for(model_type: str) -> Family | None:
     """The family of a model_type, importing only the module that declares it."""
     module_name = FAMILY_MODULES.get(model_type)
