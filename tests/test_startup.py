@@ -76,12 +76,16 @@ def test_inspect_json_imports_only_its_own_family(tmp_path: Path) -> None:
 
 
 def test_family_modules_names_every_declared_family_and_only_those() -> None:
-    declared: dict[str, set[str]] = {}
+    declared: dict[str, set[str]] = {}  # model_type → modules holding it (defined or imported)
+    objects: dict[str, set[int]] = {}
     for info in pkgutil.iter_modules(families.__path__):
         module = importlib.import_module(f"moecfg.families.{info.name}")
         for family in families.declared_families(module):
             declared.setdefault(family.model_type, set()).add(info.name)
+            objects.setdefault(family.model_type, set()).add(id(family))
     assert sorted(declared) == sorted(families.FAMILY_MODULES)
+    twice = sorted(model_type for model_type, ids in objects.items() if len(ids) > 1)
+    assert twice == [], "each model_type must have one Family"
     for model_type, module_name in families.FAMILY_MODULES.items():
         assert module_name in declared[model_type], model_type
         family = families.family_for(model_type)

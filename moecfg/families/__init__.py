@@ -80,6 +80,7 @@ def declared_families(module: ModuleType) -> Iterator[Family]:
                 yield item
 
 
+@functools.cache
 def family_for(model_type: str) -> Family | None:
     """The family of a model_type, importing only the module that declares it."""
     module_name = FAMILY_MODULES.get(model_type)
@@ -97,7 +98,9 @@ def _registry() -> tuple[dict[str, Family], dict[str, Family]]:
     for module_name in dict.fromkeys(FAMILY_MODULES.values()):
         module = importlib.import_module(f"moecfg.families.{module_name}")
         for family in declared_families(module):
-            families.setdefault(family.model_type, family)
+            # The table decides which module a model_type comes from, as family_for does.
+            if FAMILY_MODULES.get(family.model_type, module_name) == module_name:
+                families.setdefault(family.model_type, family)
     by_architecture = {
         arch: family for family in families.values() for arch in family.architectures
     }
