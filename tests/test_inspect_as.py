@@ -76,7 +76,10 @@ def test_as_is_refused_for_gguf(tmp_path) -> None:
     path = write_qwen3moe(tmp_path / "model.gguf")
     result = run_cli("inspect", str(path), "--as", "qwen3_moe", "--format", "json")
     assert result.exit_code == 2
-    assert result.json()["error"]["message"] == "--as applies to config.json input, not to a GGUF header"
+    assert (
+        result.json()["error"]["message"]
+        == "--as applies to config.json input, not to a GGUF header"
+    )
 
 
 def test_as_needs_a_model_type(write_config) -> None:

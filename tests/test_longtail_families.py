@@ -29,20 +29,36 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
     "granitemoeshared": ("granitemoeshared", {}, "transformers default (no shared MLP)"),
     "granitemoeshared-shared": (
         "granitemoeshared",
-        {"hidden_size": 1536, "num_hidden_layers": 32, "num_attention_heads": 24,
-         "num_key_value_heads": 8, "intermediate_size": 512, "num_local_experts": 32,
-         "num_experts_per_tok": 8, "shared_intermediate_size": 1024, "vocab_size": 49155,
-         "tie_word_embeddings": True},
+        {
+            "hidden_size": 1536,
+            "num_hidden_layers": 32,
+            "num_attention_heads": 24,
+            "num_key_value_heads": 8,
+            "intermediate_size": 512,
+            "num_local_experts": 32,
+            "num_experts_per_tok": 8,
+            "shared_intermediate_size": 1024,
+            "vocab_size": 49155,
+            "tie_word_embeddings": True,
+        },
         "transformers default reshaped by hand (dimensions chosen for the test) with a shared MLP",
     ),
     "granitemoe_swa": ("granitemoe_swa", {}, "transformers default"),
     "granitemoe_swa-listed": (
         "granitemoe_swa",
-        {"num_hidden_layers": 3, "shared_intermediate_size": 2048, "layer_rope_theta": None,
-         "layer_types": ["sliding_attention", "full_attention", "sliding_attention"]},
+        {
+            "num_hidden_layers": 3,
+            "shared_intermediate_size": 2048,
+            "layer_rope_theta": None,
+            "layer_types": ["sliding_attention", "full_attention", "sliding_attention"],
+        },
         "transformers default, 3 layers listed, with a shared MLP",
     ),
-    "solar_open": ("solar_open", {}, "transformers default = Solar Open 100B (128 experts, 48 layers)"),
+    "solar_open": (
+        "solar_open",
+        {},
+        "transformers default = Solar Open 100B (128 experts, 48 layers)",
+    ),
     "exaone_moe": ("exaone_moe", {}, "transformers default"),
     "exaone_moe-mlp_layer_types": (
         "exaone_moe",
@@ -54,56 +70,102 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
         },
         "transformers default, 6 layers with dense layers 0 and 3 listed",
     ),
-    "glm4_moe_lite": ("glm4_moe_lite", {}, "transformers default = GLM-4.7-Flash (64 experts, 47 layers)"),
+    "glm4_moe_lite": (
+        "glm4_moe_lite",
+        {},
+        "transformers default = GLM-4.7-Flash (64 experts, 47 layers)",
+    ),
     "glm4_moe_lite-plain-q": (
         "glm4_moe_lite",
-        {"q_lora_rank": None, "attention_bias": True, "num_hidden_layers": 4,
-         "mlp_layer_types": ["dense", "dense", "sparse", "sparse"]},
+        {
+            "q_lora_rank": None,
+            "attention_bias": True,
+            "num_hidden_layers": 4,
+            "mlp_layer_types": ["dense", "dense", "sparse", "sparse"],
+        },
         "transformers default, 4 layers, unfactored q_proj, biased q_a/kv_a",
     ),
     "afmoe": ("afmoe", {}, "transformers default (64 experts, 2 shared, 32 layers)"),
     "afmoe-listed": (
         "afmoe",
-        {"num_hidden_layers": 5, "num_dense_layers": 2, "num_key_value_heads": 4,
-         "layer_types": ["sliding_attention", "full_attention", "sliding_attention",
-                         "sliding_attention", "full_attention"]},
+        {
+            "num_hidden_layers": 5,
+            "num_dense_layers": 2,
+            "num_key_value_heads": 4,
+            "layer_types": [
+                "sliding_attention",
+                "full_attention",
+                "sliding_attention",
+                "sliding_attention",
+                "full_attention",
+            ],
+        },
         "transformers default, 5 layers (2 dense) listed, GQA",
     ),
     "cohere2_moe": ("cohere2_moe", {}, "transformers default (8 experts, tied embeddings)"),
     "cohere2_moe-dense-prefix": (
         "cohere2_moe",
-        {"num_hidden_layers": 5, "layer_types": None, "mlp_layer_types": None,
-         "first_k_dense_replace": 2, "prefix_dense_intermediate_size": 4096,
-         "num_shared_experts": 1, "expert_selection_fn": "sigmoid", "tie_word_embeddings": False},
+        {
+            "num_hidden_layers": 5,
+            "layer_types": None,
+            "mlp_layer_types": None,
+            "first_k_dense_replace": 2,
+            "prefix_dense_intermediate_size": 4096,
+            "num_shared_experts": 1,
+            "expert_selection_fn": "sigmoid",
+            "tie_word_embeddings": False,
+        },
         "transformers default, 5 layers, 2 dense, a shared expert, sigmoid selection, untied",
     ),
-    "deepseek_v32": ("deepseek_v32", {}, "transformers default = DeepSeek-V3.2 (256 experts, 61 layers)"),
+    "deepseek_v32": (
+        "deepseek_v32",
+        {},
+        "transformers default = DeepSeek-V3.2 (256 experts, 61 layers)",
+    ),
     "glm_moe_dsa": ("glm_moe_dsa", {}, "transformers default = GLM-5 (256 experts, 78 layers)"),
     "glm_moe_dsa-index_topk_freq": (
         "glm_moe_dsa",
-        {"num_hidden_layers": 7, "mlp_layer_types": None, "layer_types": None, "indexer_types": None,
-         "index_topk_freq": 3, "index_skip_topk_offset": 1},
+        {
+            "num_hidden_layers": 7,
+            "mlp_layer_types": None,
+            "layer_types": None,
+            "indexer_types": None,
+            "index_topk_freq": 3,
+            "index_skip_topk_offset": 1,
+        },
         "transformers default, 7 layers, an indexer every third layer",
     ),
     "glm_moe_dsa-indexer_types": (
         "glm_moe_dsa",
-        {"num_hidden_layers": 4, "mlp_layer_types": None, "layer_types": None, "first_k_dense_replace": 1,
-         "indexer_types": ["full", "shared", "shared", "full"]},
+        {
+            "num_hidden_layers": 4,
+            "mlp_layer_types": None,
+            "layer_types": None,
+            "first_k_dense_replace": 1,
+            "indexer_types": ["full", "shared", "shared", "full"],
+        },
         "transformers default, 4 layers, indexers listed",
     ),
     "hy_v3": ("hy_v3", {}, "transformers default (192 experts, 80 layers)"),
     "hy_v3-biased": (
         "hy_v3",
-        {"num_hidden_layers": 3, "mlp_layer_types": ["sparse", "dense", "sparse"],
-         "attention_bias": True, "mlp_bias": True},
+        {
+            "num_hidden_layers": 3,
+            "mlp_layer_types": ["sparse", "dense", "sparse"],
+            "attention_bias": True,
+            "mlp_bias": True,
+        },
         "transformers default, 3 layers, biased attention and MLPs",
     ),
     "mellum": ("mellum", {}, "transformers default"),
     "mellum-listed": (
         "mellum",
-        {"num_hidden_layers": 3, "attention_bias": True,
-         "mlp_layer_types": ["dense", "sparse", "sparse"],
-         "layer_types": ["sliding_attention", "full_attention", "sliding_attention"]},
+        {
+            "num_hidden_layers": 3,
+            "attention_bias": True,
+            "mlp_layer_types": ["dense", "sparse", "sparse"],
+            "layer_types": ["sliding_attention", "full_attention", "sliding_attention"],
+        },
         "transformers default, 3 layers listed, biased attention",
     ),
     "qwen3_5_moe_text": ("qwen3_5_moe_text", {}, "transformers default"),
@@ -185,7 +247,7 @@ def test_cohere2_moe_names_an_unknown_selection_function() -> None:
     with pytest.raises(ConfigError) as error:
         parse_config(RawConfig(source="test", data=config))
     assert error.value.message == (
-        'invalid value for \'expert_selection_fn\': "sparsemax" is not one of softmax, sigmoid'
+        "invalid value for 'expert_selection_fn': \"sparsemax\" is not one of softmax, sigmoid"
     )
 
 
@@ -194,5 +256,6 @@ def test_afmoe_refuses_biased_attention() -> None:
     with pytest.raises(ConfigError) as error:
         parse_config(RawConfig(source="test", data=config))
     assert error.value.message == (
-        "invalid value for 'attention_bias': true is not supported for afmoe (its output gate has no bias)"
+        "invalid value for 'attention_bias': true is not supported for afmoe "
+        "(its output gate has no bias)"
     )

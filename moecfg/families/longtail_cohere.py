@@ -14,7 +14,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from moecfg.families.base import BASE_FIELDS, Family, Parsed, field_table, read_base, read_top_k, with_defaults
+from moecfg.families.base import (
+    BASE_FIELDS,
+    Family,
+    Parsed,
+    field_table,
+    read_base,
+    read_top_k,
+    with_defaults,
+)
 from moecfg.families.fields import Field, Reader, count, flag, size
 from moecfg.families.mixer_layers import layers_of, read_layer_kinds
 from moecfg.model import FULL_ATTENTION, SLIDING_ATTENTION, MoeConfig
@@ -43,7 +51,9 @@ def _parse(reader: Reader) -> Parsed:
         )
     dense_size = reader.get("base.intermediate_size")
     if dense_size is None and len(moe_layers) < num_layers:
-        raise reader.invalid("prefix_dense_intermediate_size", "must be set when some layer is dense")
+        raise reader.invalid(
+            "prefix_dense_intermediate_size", "must be set when some layer is dense"
+        )
 
     selection = reader.get("moe.expert_selection_fn")
     if selection not in _SELECTION:
@@ -97,7 +107,13 @@ COHERE2_MOE = Family(
                 size("moe.num_experts_per_tok", "num_experts_per_tok", default=2),
                 size("moe.expert_intermediate_size", "intermediate_size"),
                 count("moe.num_shared_experts", "num_shared_experts", default=0),
-                Field("moe.mlp_layer_types", "mlp_layer_types", "str_list", default=None, nullable=True),
+                Field(
+                    "moe.mlp_layer_types",
+                    "mlp_layer_types",
+                    "str_list",
+                    default=None,
+                    nullable=True,
+                ),
                 count("moe.first_k_dense_replace", "first_k_dense_replace", default=0),
                 Field("moe.expert_selection_fn", "expert_selection_fn", "str", default="softmax"),
                 flag("moe.norm_topk_prob", "norm_topk_prob", default=True),
@@ -109,7 +125,7 @@ COHERE2_MOE = Family(
         base__sliding_window=4096,
     ),
     parse=_parse,
-    summary="Cohere 2 MoE: parallel block with one LayerNorm per layer, experts of intermediate_size",
+    summary="Cohere 2 MoE: parallel block, one LayerNorm per layer, experts of intermediate_size",
 )
 
 FAMILIES = (COHERE2_MOE,)

@@ -23,8 +23,9 @@ reader; the keys, the attention and the layer schedule differ:
   `num_dense_layers` dense, four norms per layer (pre and post attention and MLP), per-head q/k
   norm and a sigmoid output gate (`self_attn.gate_proj`, heads × head_dim, unbiased); sliding
   attention on all but every `global_attn_every_n_layers`-th layer.
-- glm_moe_dsa (GLM-5): the same as deepseek_v32, except that layers marked "shared" in `indexer_types` (else
-  chosen by `index_topk_freq` / `index_skip_topk_offset`) reuse the previous top-k, no indexer.
+- glm_moe_dsa (GLM-5): the same as deepseek_v32, except that layers marked "shared" in
+  `indexer_types` (else chosen by `index_topk_freq` / `index_skip_topk_offset`) reuse the
+  previous layer's top-k and have no indexer.
 """
 
 from __future__ import annotations
@@ -43,7 +44,13 @@ from moecfg.families.base import (
     read_top_k,
     with_defaults,
 )
-from moecfg.families.deepseek import DEEPSEEK_MOE_FIELDS, MLA_FIELDS, Variant, _read_mla, _read_router
+from moecfg.families.deepseek import (
+    DEEPSEEK_MOE_FIELDS,
+    MLA_FIELDS,
+    Variant,
+    _read_mla,
+    _read_router,
+)
 from moecfg.families.fields import Field, Reader, count, size
 from moecfg.families.mixer_layers import every_nth, read_layer_kinds
 from moecfg.model import FULL_ATTENTION, SLIDING_ATTENTION, MoeConfig
@@ -78,7 +85,7 @@ def _router_variant(model_type: str, architecture: str, summary: str) -> Variant
 def read_shared_expert_moe(
     reader: Reader, variant: Variant, moe_layers: tuple[int, ...]
 ) -> MoeConfig:
-    """Routed experts plus one shared MLP of n_shared × moe_intermediate_size, DeepSeek-V3 router."""
+    """Routed experts plus one shared MLP of n_shared × the expert width; DeepSeek-V3's router."""
     num_experts = reader.get("moe.num_experts")
     top_k = read_top_k(reader, num_experts)
     expert_size = reader.get("moe.expert_intermediate_size")
@@ -156,7 +163,9 @@ SOLAR_OPEN = _family(
 _MLP_KINDS = ("dense", "sparse")
 
 
-def _listed(reader: Reader, name: str, allowed: tuple[str, ...], num_layers: int) -> tuple[str, ...] | None:
+def _listed(
+    reader: Reader, name: str, allowed: tuple[str, ...], num_layers: int
+) -> tuple[str, ...] | None:
     """A per-layer list of kinds, checked against the allowed words and the layer count."""
     listed = reader.get(name)
     if listed is None:
@@ -166,7 +175,9 @@ def _listed(reader: Reader, name: str, allowed: tuple[str, ...], num_layers: int
         if kind not in allowed:
             raise reader.invalid(f"{key}[{index}]", f'"{kind}" is not one of {", ".join(allowed)}')
     if len(listed) != num_layers:
-        raise reader.invalid(key, f"lists {len(listed)} layers but num_hidden_layers is {num_layers}")
+        raise reader.invalid(
+            key, f"lists {len(listed)} layers but num_hidden_layers is {num_layers}"
+        )
     return tuple(listed)
 
 
@@ -178,11 +189,13 @@ def _mlp_layer_kinds(reader: Reader, num_layers: int, first_dense: int) -> tuple
     return tuple(i for i, kind in enumerate(kinds) if kind == "sparse")
 
 
-_MLP_LAYER_TYPES = Field("moe.mlp_layer_types", "mlp_layer_types", "str_list", default=None, nullable=True)
+_MLP_LAYER_TYPES = Field(
+    "moe.mlp_layer_types", "mlp_layer_types", "str_list", default=None, nullable=True
+)
 
 
 def _exaone_layer_types(reader: Reader, num_layers: int) -> tuple[str, ...]:
-    """Listed, else sliding except every `sliding_window_pattern`-th layer (when a window is set)."""
+    """Listed, else sliding but every `sliding_window_pattern`-th layer (when a window is set)."""
     listed = _listed(reader, "base.layer_types", (FULL_ATTENTION, SLIDING_ATTENTION), num_layers)
     if listed is not None:
         return listed
@@ -216,7 +229,11 @@ EXAONE_MOE = _family(
         "EXAONE MoE: dense first layers, shared expert, grouped sigmoid router, q/k norm",
     ),
     {
-        **{k: v for k, v in BASE_FIELDS.items() if k not in ("base.attention_bias", "base.mlp_bias")},
+        **{
+            k: v
+            for k, v in BASE_FIELDS.items()
+            if k not in ("base.attention_bias", "base.mlp_bias")
+        },
         **field_table(
             Field("base.sliding_window_pattern", "sliding_window_pattern", default=4, minimum=0),
             Field("base.layer_types", "layer_types", "str_list", default=None, nullable=True),
@@ -247,7 +264,9 @@ EXAONE_MOE = _family(
 # --- glm4_moe_lite ---
 
 
-def _read_mla_family(reader: Reader, variant: Variant, first_dense: int, indexer_layers=()) -> Parsed:
+def _read_mla_family(
+    reader: Reader, variant: Variant, first_dense: int, indexer_layers=()
+) -> Parsed:
     """Latent attention (with DSA indexers in `indexer_layers`) and the DeepSeek-V3 expert block."""
     num_layers = reader.get("base.num_hidden_layers")
     moe_layers = _mlp_layer_kinds(reader, num_layers, first_dense)
@@ -302,7 +321,11 @@ GLM4_MOE_LITE = _family(
         "GLM-4.7-Flash: MLA, dense layers from mlp_layer_types, shared expert, grouped sigmoid",
     ),
     {
-        **{k: v for k, v in BASE_FIELDS.items() if k not in ("base.mlp_bias", "base.sliding_window")},
+        **{
+            k: v
+            for k, v in BASE_FIELDS.items()
+            if k not in ("base.mlp_bias", "base.sliding_window")
+        },
         **MLA_FIELDS,
         # transformers maps head_dim to qk_rope_head_dim; it sizes only the rotary embedding.
         "base.head_dim": size("base.head_dim", "qk_rope_head_dim", default=64),
@@ -384,7 +407,9 @@ GLM_MOE_DSA = _family(
     {
         **_DSA_FIELDS,
         **field_table(
-            Field("base.mla.indexer_types", "indexer_types", "str_list", default=None, nullable=True),
+            Field(
+                "base.mla.indexer_types", "indexer_types", "str_list", default=None, nullable=True
+            ),
             Field("base.mla.index_topk_freq", "index_topk_freq", default=1, minimum=0),
             count("base.mla.index_skip_topk_offset", "index_skip_topk_offset", default=2),
         ),
@@ -491,7 +516,9 @@ def _parse_afmoe(reader: Reader, variant: Variant) -> Parsed:
     )
     if reader.get("base.attention_bias"):
         # The output gate is unbiased while q/k/v/o are: a shape the composed config lacks.
-        raise reader.invalid("attention_bias", "true is not supported for afmoe (its output gate has no bias)")
+        raise reader.invalid(
+            "attention_bias", "true is not supported for afmoe (its output gate has no bias)"
+        )
     layer_types = read_layer_kinds(reader, "base.layer_types", num_layers, _ATTENTION_KINDS)
     if layer_types is None:
         every = reader.get("base.global_attn_every_n_layers")

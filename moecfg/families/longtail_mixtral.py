@@ -21,12 +21,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from moecfg.model import FULL_ATTENTION, SLIDING_ATTENTION
-
 from moecfg.families.base import BASE_FIELDS, Family, Parsed, field_table, read_base, with_defaults
 from moecfg.families.fields import Field, Reader, count, flag, size
 from moecfg.families.mixer_layers import read_layer_kinds
 from moecfg.families.mixtral import GRANITEMOE, read_every_layer_moe
+from moecfg.model import FULL_ATTENTION, SLIDING_ATTENTION
 
 #: The dense base without a dense MLP or sliding window: neither family has one.
 _BASE = {
@@ -47,7 +46,9 @@ def _experts(num_experts_key: str, alias: str) -> dict:
 def _projection_wide_qk_norm(reader: Reader, **router) -> Parsed:
     moe = read_every_layer_moe(reader, **router)
     base = read_base(reader, intermediate_size=None, qk_norm=True)
-    return Parsed(base=replace(base, qk_norm_full_width=True, qk_norm_sized_by_head_dim=True), moe=moe)
+    return Parsed(
+        base=replace(base, qk_norm_full_width=True, qk_norm_sized_by_head_dim=True), moe=moe
+    )
 
 
 def _parse_flex_olmo(reader: Reader) -> Parsed:
@@ -94,7 +95,6 @@ MINIMAX_M2 = Family(
 )
 
 
-
 def _parse_granitemoeshared(reader: Reader) -> Parsed:
     parsed = GRANITEMOE.parse(reader)
     shared = reader.get("moe.shared_expert_intermediate_size")
@@ -128,7 +128,9 @@ def _parse_granitemoe_swa(reader: Reader) -> Parsed:
     num_layers = parsed.base.num_hidden_layers
     kinds = read_layer_kinds(reader, "base.layer_types", num_layers, _ATTENTION_KINDS)
     if kinds is None:
-        kinds = tuple(FULL_ATTENTION if i % 4 == 0 else SLIDING_ATTENTION for i in range(num_layers))
+        kinds = tuple(
+            FULL_ATTENTION if i % 4 == 0 else SLIDING_ATTENTION for i in range(num_layers)
+        )
     base = replace(
         parsed.base,
         attention_sinks=True,

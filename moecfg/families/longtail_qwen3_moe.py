@@ -66,7 +66,13 @@ MELLUM = Family(
             **MOE_FIELDS,
             **field_table(
                 Field("base.layer_types", "layer_types", "str_list", default=None, nullable=True),
-                Field("moe.mlp_layer_types", "mlp_layer_types", "str_list", default=None, nullable=True),
+                Field(
+                    "moe.mlp_layer_types",
+                    "mlp_layer_types",
+                    "str_list",
+                    default=None,
+                    nullable=True,
+                ),
             ),
         },
         base__num_key_value_heads=4,

@@ -19,8 +19,13 @@ from moecfg.families import qwen3_next
 from moecfg.families.base import Family, Parsed, with_defaults
 from moecfg.families.fields import Reader
 
-#: Keys Qwen3-Next reads that Qwen3.5's config class does not have: fixed to transformers' behaviour.
-_FIXED = ("base.intermediate_size", "moe.decoder_sparse_step", "moe.mlp_only_layers", "moe.norm_topk_prob")
+#: Keys Qwen3-Next reads that Qwen3.5's config class lacks: fixed to what transformers does.
+_FIXED = (
+    "base.intermediate_size",
+    "moe.decoder_sparse_step",
+    "moe.mlp_only_layers",
+    "moe.norm_topk_prob",
+)
 
 FIELDS = with_defaults(
     qwen3_next.FIELDS,
@@ -45,7 +50,7 @@ QWEN3_5_MOE_TEXT = Family(
     architectures=("Qwen3_5MoeForCausalLM",),
     fields=FIELDS,
     parse=parse,
-    summary="Qwen3.5-MoE text model: Qwen3-Next's hybrid decoder, every layer MoE, renormalised top-k",
+    summary="Qwen3.5-MoE text model: Qwen3-Next's hybrid decoder, every layer MoE, renormalised",
 )
 
 QWEN3_5_MOE = Family(
