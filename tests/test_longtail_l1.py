@@ -1,0 +1,113 @@
+"""Kolibri-1, Flint, Laguna, Doge, Gemma 4: exact against transformers, readable through the CLI.
+
+Each case is transformers' own default config for the model type (what `tests/coverage.py`
+builds) with keys written over it; where the dimensions come from is said next to each case.
+No released config.json of these models is in sample_configs, so none claims a released
+model's dimensions beyond what transformers' defaults carry. The oracle is the transformers
+model on the meta device.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from moecfg.errors import ConfigError
+from moecfg.families import parse_config
+from moecfg.loading.files import RawConfig
+from moecfg.metrics import count_params
+from tests.conftest import run_cli
+from tests.oracle import oracle_counts, require_oracle
+
+pytestmark = pytest.mark.oracle
+
+#: case → (model_type, keys written over transformers' default config, where they come from).
+CASES: dict[str, tuple[str, dict[str, Any], str]] = {
+    "kolibri1": ("kolibri1", {}, "transformers default (384 experts, 50 layers)"),
+    "kolibri1-listed": (
+        "kolibri1",
+        {
+            "num_hidden_layers": 3,
+            "norm_topk_prob": True,
+            "shared_expert_intermediate_size": 0,
+            "layer_types": ["full_attention", "sliding_attention", "full_attention"],
+        },
+        "transformers default, 3 layers listed, no shared expert, renormalised top-k",
+    ),
+    "flint": ("flint", {}, "transformers default (256 experts, 49 layers, 2 dense)"),
+    "flint-schedule": (
+        "flint",
+        {
+            "num_hidden_layers": 6,
+            "mlp_only_layers": None,
+            "decoder_sparse_step": 2,
+            "attention_bias": True,
+            "layer_types": None,
+        },
+        "transformers default, 6 layers, every 2nd sparse, dense [0, 1] from null, biased q/k/v/o",
+    ),
+}
+
+
+def case_config(case: str) -> dict[str, Any]:
+    require_oracle()
+    from tests.coverage import default_config_dict
+
+    model_type, overrides, _source = CASES[case]
+    return {**json.loads(json.dumps(default_config_dict(model_type))), **overrides}
+
+
+def moecfg_counts(config: dict[str, Any]) -> dict[str, int]:
+    counts = count_params(parse_config(RawConfig(source="test", data=config)))
+    return {**counts.parts, "total": counts.total, "active": counts.active}
+
+
+def parse_error(config: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as error:
+        parse_config(RawConfig(source="test", data=config))
+    return error.value.message
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_counts_match_transformers(case: str, tmp_path: Path) -> None:
+    config = case_config(case)
+    assert moecfg_counts(config) == oracle_counts(config, tmp_path)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_inspect_in_both_formats(case: str, tmp_path: Path) -> None:
+    config = case_config(case)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    expected = moecfg_counts(config)
+
+    as_json = run_cli("inspect", str(path), "--format", "json")
+    assert as_json.exit_code == 0, as_json
+    report = as_json.json()
+    assert report["family"] == CASES[case][0]
+    assert (report["params"]["total"], report["params"]["active"]) == (
+        expected["total"],
+        expected["active"],
+    )
+
+    as_table = run_cli("inspect", str(path))
+    assert as_table.exit_code == 0, as_table
+    assert f"{expected['total']:,}" in as_table.stdout
+    assert f"{expected['active']:,}" in as_table.stdout
+
+
+def test_kolibri1_layer_types_must_list_every_layer() -> None:
+    config = {**case_config("kolibri1"), "layer_types": ["full_attention"]}
+    assert parse_error(config) == (
+        "invalid value for 'layer_types': lists 1 layers but num_hidden_layers is 50"
+    )
+
+
+def test_flint_top_k_cannot_exceed_the_experts() -> None:
+    config = {**case_config("flint"), "num_experts_per_tok": 300}
+    assert parse_error(config) == (
+        "invalid value for 'num_experts_per_tok': 300 exceeds the number of experts (256)"
+    )
