@@ -259,3 +259,44 @@ def test_afmoe_refuses_biased_attention() -> None:
         "invalid value for 'attention_bias': true is not supported for afmoe "
         "(its output gate has no bias)"
     )
+
+
+def parse_error(case: str, **changes: Any) -> str:
+    config = {**case_config(case), **changes}
+    with pytest.raises(ConfigError) as error:
+        parse_config(RawConfig(source="test", data=config))
+    return error.value.message
+
+
+def test_mlp_layer_types_words_and_length_are_checked() -> None:
+    assert parse_error("exaone_moe-mlp_layer_types", mlp_layer_types=["dense"] * 5 + ["moe"]) == (
+        "invalid value for 'mlp_layer_types[5]': \"moe\" is not one of dense, sparse"
+    )
+    assert parse_error("exaone_moe-mlp_layer_types", mlp_layer_types=["sparse"] * 5) == (
+        "invalid value for 'mlp_layer_types': lists 5 layers but num_hidden_layers is 6"
+    )
+
+
+def test_exaone_layer_types_are_checked() -> None:
+    assert parse_error("exaone_moe-mlp_layer_types", layer_types=["global"] * 6) == (
+        "invalid value for 'layer_types[0]': \"global\" is not one of full_attention, "
+        "sliding_attention"
+    )
+
+
+def test_glm_moe_dsa_indexer_types_are_checked() -> None:
+    assert parse_error(
+        "glm_moe_dsa-indexer_types", indexer_types=["full", "skip", "full", "full"]
+    ) == ("invalid value for 'indexer_types[1]': \"skip\" is not one of full, shared")
+
+
+def test_dsa_families_need_a_query_latent() -> None:
+    assert parse_error("deepseek_v32", q_lora_rank=None) == (
+        "wrong type for 'q_lora_rank': expected an integer, got null"
+    )
+
+
+def test_grouped_router_is_checked_through_deepseek_reader() -> None:
+    assert parse_error("solar_open", n_group=3) == (
+        "invalid value for 'n_group': 128 routed experts do not split into 3 equal groups of at least 2"
+    )
