@@ -232,6 +232,20 @@ def dsa_indexer_params(base: BaseConfig) -> int:
     return len(mla.indexer_layers) * per_layer
 
 
+def block_indexer_params(base: BaseConfig) -> int:
+    """The block indexers of sparse-attention layers (MiniMax-M3 `self_attn.indexer`), together.
+
+    Each: q_proj (h → heads · head_dim), k_proj (h → head_dim), unbiased, and an RMSNorm of
+    head_dim on each.
+    """
+    indexer = base.block_indexer
+    if indexer is None:
+        return 0
+    h, dim = base.hidden_size, indexer.head_dim
+    per_layer = linear(h, indexer.num_heads * dim, False) + linear(h, dim, False) + 2 * dim
+    return len(indexer.layers) * per_layer
+
+
 def expert_params(hidden_size: int, moe: MoeConfig) -> int:
     """One routed expert."""
     return gated_mlp(hidden_size, moe.expert_intermediate_size, moe.expert_bias)
@@ -261,6 +275,7 @@ def count_params(config: ModelConfig) -> ParamCounts:
     )
     parts["attention"] = sum(mixer_params(base, kind) for kind in layer_kinds(base))
     parts["attention"] += dsa_indexer_params(base)
+    parts["attention"] += block_indexer_params(base)
     parts["norms"] = (base.norms_per_layer * base.num_hidden_layers + 1) * h * (2 if base.norm_bias else 1)
     active_routed = 0
     moe_layers = set(moe.moe_layers) if moe else set()

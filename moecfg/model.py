@@ -62,6 +62,20 @@ class MambaConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class BlockIndexerConfig:
+    """A lightning indexer read from the hidden state, on the layers listed (MiniMax-M3).
+
+    It scores blocks of keys so sparse layers attend to the best ones: q_proj h → heads ·
+    head_dim, k_proj h → head_dim (both unbiased), and RMSNorms of head_dim on each
+    (`self_attn.indexer`). Unlike the DSA indexer of `MlaConfig` it needs no query latent.
+    """
+
+    num_heads: int
+    head_dim: int
+    layers: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MlaConfig:
     """Multi-head latent attention (DeepSeek-V2/V3, Kimi-K2) in place of q/k/v projections.
 
@@ -143,6 +157,8 @@ class BaseConfig:
     mamba: MambaConfig | None = None
     #: Latent attention replacing the q/k/v projections of every attention layer, when used.
     mla: MlaConfig | None = None
+    #: The block indexer of sparse-attention layers (MiniMax-M3), counted in attention.
+    block_indexer: BlockIndexerConfig | None = None
     #: Multi-token-prediction layers the checkpoint stores after the decoder
     #: (`num_nextn_predict_layers`); transformers does not build them, so they are not in
     #: the counted model (metrics.mtp_params sizes them).

@@ -64,6 +64,7 @@ FAMILY_MODULES: dict[str, str] = {
     "qwen3_5_moe": "longtail_qwen3_next",
     "mellum": "longtail_qwen3_moe",
     "cohere2_moe": "longtail_cohere",
+    "minimax_m3_vl_text": "minimax_m3",
     "kolibri1": "longtail_shared_expert",
     "flint": "longtail_shared_expert",
 }

@@ -1,0 +1,133 @@
+"""More long-tail MoE families: exact against transformers and readable through the CLI.
+
+Each case is transformers' own default config for the model type (what `tests/coverage.py`
+builds), with keys written over it where a case needs another path through the adapter; the
+source of each config is said next to it. The oracle is the transformers model on the meta
+device (tests/oracle.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from moecfg.errors import ConfigError
+from moecfg.families import parse_config
+from moecfg.loading.files import RawConfig
+from moecfg.metrics import count_params
+from tests.conftest import run_cli
+from tests.oracle import oracle_counts, require_oracle
+
+pytestmark = pytest.mark.oracle
+
+#: case → (model_type, keys written over transformers' default config, where they come from).
+CASES: dict[str, tuple[str, dict[str, Any], str]] = {
+    "minimax_m3_vl_text": (
+        "minimax_m3_vl_text",
+        {},
+        "transformers default (128 experts, 60 layers)",
+    ),
+    "minimax_m3_vl_text-listed": (
+        "minimax_m3_vl_text",
+        {
+            "num_hidden_layers": 4,
+            "mlp_layer_types": ["dense", "sparse", "sparse", "dense"],
+            "layer_types": [
+                "full_attention",
+                "minimax_m3_sparse",
+                "minimax_m3_sparse",
+                "full_attention",
+            ],
+            "index_n_heads": 8,
+        },
+        "transformers default, 4 layers: dense and sparse MLPs, indexers on the sparse layers",
+    ),
+    "minimax_m3_vl_text-remote-keys": (
+        "minimax_m3_vl_text",
+        {
+            "num_hidden_layers": 3,
+            "mlp_layer_types": None,
+            "layer_types": None,
+            "index_n_heads": None,
+            "index_head_dim": None,
+            "moe_layer_freq": [0, 1, 1],
+            "sparse_attention_config": {
+                "sparse_attention_freq": [1, 0, 1],
+                "sparse_num_index_heads": 2,
+                "sparse_index_dim": 64,
+            },
+        },
+        "transformers default, 3 layers scheduled by the remote-code keys a released config uses",
+    ),
+}
+
+
+def case_config(case: str) -> dict[str, Any]:
+    require_oracle()
+    from tests.coverage import default_config_dict
+
+    model_type, overrides, _source = CASES[case]
+    config = {**json.loads(json.dumps(default_config_dict(model_type))), **overrides}
+    # A key set to None here means "absent", as a config written by other code would have it.
+    return {k: v for k, v in config.items() if not (v is None and k in overrides)}
+
+
+def moecfg_counts(config: dict[str, Any]) -> dict[str, int]:
+    counts = count_params(parse_config(RawConfig(source="test", data=config)))
+    return {**counts.parts, "total": counts.total, "active": counts.active}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_counts_match_transformers(case: str, tmp_path: Path) -> None:
+    config = case_config(case)
+    assert moecfg_counts(config) == oracle_counts(config, tmp_path)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_inspect_in_both_formats(case: str, tmp_path: Path) -> None:
+    config = case_config(case)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    expected = moecfg_counts(config)
+
+    as_json = run_cli("inspect", str(path), "--format", "json")
+    assert as_json.exit_code == 0, as_json
+    report = as_json.json()
+    assert report["family"] == CASES[case][0]
+    assert (report["params"]["total"], report["params"]["active"]) == (
+        expected["total"],
+        expected["active"],
+    )
+
+    as_table = run_cli("inspect", str(path))
+    assert as_table.exit_code == 0, as_table
+    assert f"{expected['total']:,}" in as_table.stdout
+    assert f"{expected['active']:,}" in as_table.stdout
+
+
+def parse_error(config: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as error:
+        parse_config(RawConfig(source="test", data=config))
+    return error.value.message
+
+
+def test_minimax_m3_names_an_unknown_attention_kind() -> None:
+    config = {
+        **case_config("minimax_m3_vl_text-listed"),
+        "layer_types": ["full_attention"] * 3 + ["linear"],
+    }
+    assert parse_error(config) == (
+        "invalid value for 'layer_types[3]': "
+        '"linear" is not one of "full_attention", "minimax_m3_sparse"'
+    )
+
+
+def test_minimax_m3_checks_the_remote_schedule_length() -> None:
+    config = {**case_config("minimax_m3_vl_text-remote-keys"), "moe_layer_freq": [1, 1]}
+    assert (
+        parse_error(config)
+        == "invalid value for 'moe_layer_freq': lists 2 layers but num_hidden_layers is 3"
+    )
