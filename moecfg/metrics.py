@@ -20,6 +20,7 @@ from moecfg.model import (
     FULL_ATTENTION,
     LINEAR_ATTENTION,
     MAMBA,
+    NO_MIXER,
     SLIDING_ATTENTION,
     BaseConfig,
     LinearAttentionConfig,
@@ -69,6 +70,13 @@ def linear(in_features: int, out_features: int, bias: bool) -> int:
 def gated_mlp(hidden_size: int, intermediate_size: int, bias: bool) -> int:
     """gate_proj, up_proj (hidden→inter) and down_proj (inter→hidden)."""
     return 2 * linear(hidden_size, intermediate_size, bias) + linear(intermediate_size, hidden_size, bias)
+
+
+def mlp_params(hidden_size: int, intermediate_size: int, bias: bool, gated: bool) -> int:
+    """A gated MLP, or a plain one: up_proj (hidden→inter) and down_proj (Nemotron-H relu²)."""
+    if gated:
+        return gated_mlp(hidden_size, intermediate_size, bias)
+    return linear(hidden_size, intermediate_size, bias) + linear(intermediate_size, hidden_size, bias)
 
 
 def attention_params(base: BaseConfig) -> int:
@@ -179,7 +187,9 @@ def layer_kinds(base: BaseConfig) -> tuple[str, ...]:
 
 
 def mixer_params(base: BaseConfig, kind: str) -> int:
-    """The token mixer of one layer of `kind`: attention, linear attention or Mamba."""
+    """The token mixer of one layer of `kind`: attention, linear attention, Mamba or none."""
+    if kind == NO_MIXER:
+        return 0
     if kind == LINEAR_ATTENTION:
         assert base.linear_attention is not None, "linear-attention layers without their mixer shape"
         return linear_attention_params(base.hidden_size, base.linear_attention)
@@ -248,19 +258,29 @@ def block_indexer_params(base: BaseConfig) -> int:
 
 def expert_params(hidden_size: int, moe: MoeConfig) -> int:
     """One routed expert."""
-    return gated_mlp(hidden_size, moe.expert_intermediate_size, moe.expert_bias)
+    width = moe.latent_size or hidden_size
+    return mlp_params(width, moe.expert_intermediate_size, moe.expert_bias, moe.experts_gated)
 
 
 def moe_layer_params(hidden_size: int, moe: MoeConfig) -> dict[str, int]:
     shared = 0
     if moe.shared_expert_intermediate_size:
-        shared = gated_mlp(hidden_size, moe.shared_expert_intermediate_size, moe.shared_expert_bias)
+        shared = mlp_params(
+            hidden_size, moe.shared_expert_intermediate_size, moe.shared_expert_bias, moe.experts_gated
+        )
         if moe.shared_expert_gate:
             shared += hidden_size
     return {
         "router": linear(hidden_size, moe.num_experts, moe.router_bias),
         "routed_experts": moe.num_experts * expert_params(hidden_size, moe),
         "shared_experts": shared,
+        # The latent projections around the experts (Nemotron-H) are no expert: every token uses them.
+        "other": (
+            linear(hidden_size, moe.latent_size, moe.latent_proj_bias)
+            + linear(moe.latent_size, hidden_size, moe.latent_proj_bias)
+            if moe.latent_size
+            else 0
+        ),
     }
 
 
@@ -279,14 +299,17 @@ def count_params(config: ModelConfig) -> ParamCounts:
     parts["norms"] = (base.norms_per_layer * base.num_hidden_layers + 1) * h * (2 if base.norm_bias else 1)
     active_routed = 0
     moe_layers = set(moe.moe_layers) if moe else set()
+    mlp_free = set(base.mlp_free_layers)
     for layer in range(base.num_hidden_layers):
+        if layer in mlp_free:
+            continue
         if moe is not None and layer in moe_layers:
             for part, value in moe_layer_params(h, moe).items():
                 parts[part] += value
             active_routed += moe.top_k(layer) * expert_params(h, moe)
         else:
             assert base.intermediate_size is not None, "dense layer without a dense MLP width"
-            parts["dense_mlp"] += gated_mlp(h, base.intermediate_size, base.mlp_bias)
+            parts["dense_mlp"] += mlp_params(h, base.intermediate_size, base.mlp_bias, base.mlp_gated)
     total = sum(parts.values())
     return ParamCounts(
         parts=parts,
@@ -312,7 +335,7 @@ def mtp_params(config: ModelConfig) -> int:
         mlp = sum(moe_layer_params(h, moe).values())
     else:
         assert base.intermediate_size is not None, "dense MTP layer without a dense MLP width"
-        mlp = gated_mlp(h, base.intermediate_size, base.mlp_bias)
+        mlp = mlp_params(h, base.intermediate_size, base.mlp_bias, base.mlp_gated)
     decoder_layer = attention_params(base) + 2 * h + mlp
     projections = 3 * h + linear(2 * h, h, False) + 2 * base.vocab_size * h
     return base.num_mtp_layers * (decoder_layer + projections)
@@ -408,6 +431,8 @@ def kv_cache(config: ModelConfig, dtype_bytes: float = KV_DTYPE_BYTES) -> tuple[
         layers_by_kind[kind] = layers_by_kind.get(kind, 0) + 1
     groups = []
     for kind, layers in layers_by_kind.items():
+        if kind == NO_MIXER:
+            continue
         if kind in (LINEAR_ATTENTION, MAMBA):
             mixer = base.linear_attention if kind == LINEAR_ATTENTION else base.mamba
             assert mixer is not None, f"{kind} layers without their mixer shape"

@@ -18,6 +18,8 @@ SLIDING_ATTENTION = "sliding_attention"
 LINEAR_ATTENTION = "linear_attention"
 #: A Mamba (selective state-space) mixer in place of attention: a fixed state, no KV.
 MAMBA = "mamba"
+#: No token mixer: the layer is only an MLP or MoE block (Nemotron-H's "mlp" and "moe" layers).
+NO_MIXER = "no_mixer"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -163,6 +165,11 @@ class BaseConfig:
     #: (`num_nextn_predict_layers`); transformers does not build them, so they are not in
     #: the counted model (metrics.mtp_params sizes them).
     num_mtp_layers: int = 0
+    #: Layers that are only a token mixer, with no MLP after it (Nemotron-H builds each layer
+    #: as one block: a mixer, or an MLP / MoE whose layer kind is then NO_MIXER).
+    mlp_free_layers: tuple[int, ...] = ()
+    #: The dense MLP is gate/up/down (SwiGLU); False for a plain up/down MLP (Nemotron-H relu²).
+    mlp_gated: bool = True
 
     @property
     def gqa_group_size(self) -> int:
@@ -208,6 +215,13 @@ class MoeConfig:
     #: list `moe_topk`); empty when every MoE layer picks `num_experts_per_tok`, which is then
     #: the largest k.
     top_k_by_layer: tuple[int, ...] = ()
+    #: Routed and shared experts are gate/up/down; False for plain up/down experts (Nemotron-H).
+    experts_gated: bool = True
+    #: Routed experts work in a latent space of this width, entered and left through two
+    #: projections (`fc1_latent_proj` h→latent, `fc2_latent_proj` latent→h) that every token
+    #: uses; None when the experts read the hidden state itself.
+    latent_size: int | None = None
+    latent_proj_bias: bool = False
 
     def top_k(self, layer: int) -> int:
         """Experts each token uses in MoE layer `layer`."""
@@ -247,5 +261,5 @@ class ModelConfig:
 
     @property
     def dense_layers(self) -> tuple[int, ...]:
-        moe_layers = set(self.moe.moe_layers) if self.moe else set()
-        return tuple(i for i in range(self.base.num_hidden_layers) if i not in moe_layers)
+        without_dense = set(self.moe.moe_layers if self.moe else ()) | set(self.base.mlp_free_layers)
+        return tuple(i for i in range(self.base.num_hidden_layers) if i not in without_dense)

@@ -28,6 +28,11 @@ PART_PATTERNS: tuple[tuple[str, str], ...] = (
     ("router", r"\.mlp\.gate\.wg\.weight$"),  # HunYuan
     ("router", r"\.mlp\.router\.gate\.weight$|\.mlp\.expert_bias$"),  # AFMoE
     ("router", r"\.mlp\.gate\.moe_statics\.e_score_correction_bias$"),  # ERNIE 4.5 (a Parameter)
+    # Nemotron-H: each layer is one `mixer`, a MoE block, Mamba-2, attention or a plain MLP.
+    ("router", r"\.mixer\.gate\.weight$"),
+    ("attention", r"\.mixer\.(in_proj|conv1d|norm|out_proj|[qkvo]_proj)\.|\.mixer\.(dt_bias|A_log|D)$"),
+    ("dense_mlp", r"\.mixer\.(up_proj|down_proj)\."),
+    ("embedding", r"^model\.embeddings\.weight$"),
     # Linear-attention and Mamba mixers stand where attention stands (metrics docstring).
     ("attention", r"\.(self_attn|attention|attn|linear_attn|mamba)\."),
     ("dense_mlp", r"\.(mlp|feed_forward)\."),

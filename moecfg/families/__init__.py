@@ -65,6 +65,7 @@ FAMILY_MODULES: dict[str, str] = {
     "mellum": "longtail_qwen3_moe",
     "cohere2_moe": "longtail_cohere",
     "minimax_m3_vl_text": "minimax_m3",
+    "nemotron_h": "longtail_hybrid",
     "kolibri1": "longtail_shared_expert",
     "flint": "longtail_shared_expert",
 }

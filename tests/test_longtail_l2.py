@@ -1,0 +1,165 @@
+"""More long-tail MoE families (hybrid layer lists, DeepSeek variants): exact against transformers.
+
+Each case is transformers' own default config for the model type (what `tests/coverage.py`
+builds), with keys written over it where a case needs another path; the source of each config
+is said next to it. The oracle is the transformers model on the meta device.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from moecfg.errors import ConfigError
+from moecfg.families import parse_config
+from moecfg.loading.files import RawConfig
+from moecfg.metrics import count_params, kv_cache
+from moecfg.model import FULL_ATTENTION, MAMBA, NO_MIXER
+from tests.conftest import run_cli
+from tests.oracle import oracle_counts, require_oracle
+
+pytestmark = pytest.mark.oracle
+
+#: case → (model_type, keys written over transformers' default config, where they come from).
+CASES: dict[str, tuple[str, dict[str, Any], str]] = {
+    "nemotron_h": ("nemotron_h", {}, "transformers default (Mamba, MoE, attention, MLP layers)"),
+    "nemotron_h-pattern-latent": (
+        "nemotron_h",
+        {
+            "layers_block_type": None,
+            "hybrid_override_pattern": "MEM*EM-E",
+            "num_hidden_layers": 8,
+            "hidden_size": 1024,
+            "num_attention_heads": 16,
+            "num_key_value_heads": 2,
+            "head_dim": 64,
+            "mamba_num_heads": 32,
+            "mamba_head_dim": 32,
+            "n_groups": 4,
+            "moe_latent_size": 256,
+            "n_routed_experts": 16,
+            "num_experts_per_tok": 4,
+            "moe_intermediate_size": 384,
+            "moe_shared_expert_intermediate_size": 512,
+            "intermediate_size": 2048,
+            "mlp_bias": True,
+            "use_bias": True,
+            "use_conv_bias": False,
+            "n_group": 4,
+            "topk_group": 2,
+        },
+        "transformers default reshaped by hand (dimensions chosen for the test): the remote-code "
+        "pattern, latent experts, biased MLPs and Mamba projections",
+    ),
+    "nemotron_h-legacy-names": (
+        "nemotron_h",
+        {"layers_block_type": ["mamba", "attention", "moe", "moe", "mamba"], "tie_word_embeddings": True},
+        "transformers default with the legacy block names, no dense MLP layer, tie asked for",
+    ),
+}
+
+
+def case_config(case: str) -> dict[str, Any]:
+    require_oracle()
+    from tests.coverage import default_config_dict
+
+    model_type, overrides, _source = CASES[case]
+    return {**json.loads(json.dumps(default_config_dict(model_type))), **overrides}
+
+
+def moecfg_counts(config: dict[str, Any]) -> dict[str, int]:
+    counts = count_params(parse_config(RawConfig(source="test", data=config)))
+    return {**counts.parts, "total": counts.total, "active": counts.active}
+
+
+def parse_error(config: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as error:
+        parse_config(RawConfig(source="test", data=config))
+    return error.value.message
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_counts_match_transformers(case: str, tmp_path: Path) -> None:
+    config = case_config(case)
+    assert moecfg_counts(config) == oracle_counts(config, tmp_path)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_inspect_in_both_formats(case: str, tmp_path: Path) -> None:
+    config = case_config(case)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    expected = moecfg_counts(config)
+
+    as_json = run_cli("inspect", str(path), "--format", "json")
+    assert as_json.exit_code == 0, as_json
+    report = as_json.json()
+    assert report["family"] == CASES[case][0]
+    assert (report["params"]["total"], report["params"]["active"]) == (
+        expected["total"],
+        expected["active"],
+    )
+
+    as_table = run_cli("inspect", str(path))
+    assert as_table.exit_code == 0, as_table
+    assert f"{expected['total']:,}" in as_table.stdout
+    assert f"{expected['active']:,}" in as_table.stdout
+
+
+# --- nemotron_h ---
+
+
+def test_nemotron_h_layers_and_kv_cache() -> None:
+    """MLP and MoE layers have no mixer and keep no cache; mixer layers have no MLP."""
+    config = parse_config(RawConfig(source="test", data=case_config("nemotron_h-pattern-latent")))
+    assert config.base.num_hidden_layers == 8
+    assert config.base.layer_types == (
+        MAMBA, NO_MIXER, MAMBA, FULL_ATTENTION, NO_MIXER, MAMBA, NO_MIXER, NO_MIXER,
+    )
+    assert config.base.mlp_free_layers == (0, 2, 3, 5)
+    assert config.moe is not None and config.moe.moe_layers == (1, 4, 7)
+    assert config.dense_layers == (6,)
+    groups = {group.kind: group for group in kv_cache(config)}
+    assert set(groups) == {MAMBA, FULL_ATTENTION}
+    assert groups[FULL_ATTENTION].layers == 1
+    assert groups[FULL_ATTENTION].bytes_per_token == 2 * 2 * 64 * 2
+    # Mamba-2 state per layer: conv [1024 + 2·4·128, 4] and SSM [32·32, 128] values, bf16.
+    assert groups[MAMBA].layers == 3
+    assert groups[MAMBA].state_bytes == 3 * ((1024 + 2 * 4 * 128) * 4 + 1024 * 128) * 2
+
+
+def test_nemotron_h_warns_about_ignored_keys() -> None:
+    config = {**case_config("nemotron_h"), "num_hidden_layers": 52, "num_nextn_predict_layers": 1}
+    assert parse_config(RawConfig(source="test", data=config)).warnings == (
+        "num_hidden_layers (52) is ignored by transformers' nemotron_h: the layer list has 4 layers",
+        "num_nextn_predict_layers (1): the checkpoint's multi-token-prediction layers are not "
+        "built by transformers' nemotron_h and not counted",
+    )
+
+
+def test_nemotron_h_never_ties_the_output_head() -> None:
+    config = parse_config(RawConfig(source="test", data=case_config("nemotron_h-legacy-names")))
+    assert config.base.tie_word_embeddings is False
+    assert config.warnings == (
+        "tie_word_embeddings true is ignored by transformers' nemotron_h: lm_head has its own weights",
+    )
+
+
+def test_nemotron_h_errors() -> None:
+    base = case_config("nemotron_h")
+    assert parse_error({**base, "layers_block_type": ["mamba", "ssm"]}) == (
+        "invalid value for 'layers_block_type[1]': \"ssm\" is not one of \"linear_attention\", "
+        '"mamba", "full_attention", "attention", "moe", "mlp"'
+    )
+    assert parse_error({**base, "layers_block_type": None, "hybrid_override_pattern": "ME*X"}) == (
+        "invalid value for 'hybrid_override_pattern': \"X\" at position 3 is not one of M, *, E, -"
+    )
+    assert parse_error({**base, "layers_block_type": []}) == (
+        "invalid value for 'layers_block_type': lists no layers"
+    )
+    assert parse_error({**base, "mamba_num_heads": 100, "n_groups": 8}) == (
+        "invalid value for 'n_groups': 8 does not divide mamba_num_heads (100)"
+    )
