@@ -12,12 +12,14 @@ import pytest
 from moecfg.families import FAMILIES
 from moecfg.lint.context import build_context
 from moecfg.lint.docs import rules_markdown
-from moecfg.lint.findings import Finding, LintReport, FileReport, Severity
+from moecfg.lint.findings import FileReport, Finding, LintReport, Severity
 from moecfg.lint.output import escape_data, escape_property, render_github, render_sarif
 from moecfg.lint.rules import ALL_RULES, RULES_BY_CODE
 from moecfg.lint.runner import all_findings, lint_paths
 from moecfg.lint.selection import Layer, SelectionError, resolve
+from tests import test_checkpoint
 from tests.conftest import ROOT, SAMPLES, load_sample, run_cli
+from tests.test_checkpoint import drop_tensor, edit_config
 
 CASES = ROOT / "tests" / "cases" / "invalid"
 EXPECTED = json.loads((ROOT / "tests" / "cases" / "expected-codes.json").read_text())
@@ -73,9 +75,15 @@ def test_rules_command_lists_and_documents():
 # --- the invalid corpus: one file per rule, through the API and the CLI ---------------------
 
 
+#: Rules that need safetensors weights beside the config: a corpus folder holding a
+#: config.json would hide the corpus's named *.json files from `moecfg lint tests/cases/invalid`,
+#: so these are tested on real tiny checkpoints below (checkpoint-expert-count-mismatch).
+NEEDS_WEIGHTS = {"MOE007"}
+
+
 def test_corpus_covers_every_rule():
     covered = {code for codes in EXPECTED.values() for code in codes}
-    assert covered == set(RULES_BY_CODE)
+    assert covered == set(RULES_BY_CODE) - NEEDS_WEIGHTS
     for name in EXPECTED:
         assert name.split("-")[0] in RULES_BY_CODE
 
@@ -205,6 +213,62 @@ def _context(raw: dict, tmp_path: Path):
     return build_context(str(path))
 
 
+# --- MOE007: the config against the safetensors weights beside it ------------------------
+
+
+#: The tiny transformers checkpoint of the cross-check tests, shared as fixtures.
+saved, checkpoint = test_checkpoint.saved, test_checkpoint.checkpoint
+
+
+def _lint_json(folder: Path):
+    result = run_cli("lint", "--isolated", "--output-format", "json", str(folder))
+    return result, [f for f in result.json()["findings"] if f["code"] == "MOE007"]
+
+
+@pytest.mark.oracle
+def test_untouched_checkpoint_has_no_expert_mismatch(checkpoint):
+    _, findings = _lint_json(checkpoint())
+    assert findings == []
+
+
+@pytest.mark.oracle
+def test_config_lying_about_num_experts_is_a_lint_error(checkpoint):
+    folder = checkpoint()
+    saved_config = json.loads((folder / "config.json").read_text())
+    key = "num_local_experts" if "num_local_experts" in saved_config else "num_experts"
+    edit_config(folder, **{key: 8})
+    message = f"every MoE layer holds 4 experts, the config says 8 ({key})"
+    result, findings = _lint_json(folder)
+    assert result.exit_code == 1
+    assert [(f["message"], f["path"], f["pointer"]) for f in findings] == [
+        (message, str(folder / "config.json"), f"$.{key}"),
+    ]
+    text = run_cli("lint", "--isolated", str(folder / "config.json"))
+    assert f"MOE007 [error] {message}\n" in text.stdout
+
+
+@pytest.mark.oracle
+def test_removed_expert_tensor_is_a_lint_error(checkpoint):
+    folder = checkpoint()
+    drop_tensor(folder, "model.layers.1.mlp.experts.3.down_proj.weight")
+    _, findings = _lint_json(folder)
+    assert [f["message"] for f in findings] == ["layer 1 has down_proj for 3 experts, the config says 4"]
+
+
+@pytest.mark.oracle
+def test_unreadable_weights_are_named_not_raised(checkpoint):
+    folder = checkpoint()
+    shard = folder / "model-00001-of-00002.safetensors"
+    size = shard.stat().st_size
+    with open(shard, "r+b") as stream:
+        stream.write((1 << 62).to_bytes(8, "little"))
+    _, findings = _lint_json(folder)
+    assert [f["message"] for f in findings] == [
+        "the weights beside the config cannot be read: model-00001-of-00002.safetensors: "
+        f"header length {1 << 62} exceeds the file size ({size} bytes)"
+    ]
+
+
 # --- sample configs ------------------------------------------------------------------------
 
 
@@ -239,14 +303,14 @@ def test_selection_by_code_and_prefix():
     assert _enabled(Layer(select=["MOE"])) == {c for c in everything if c.startswith("MOE")}
     assert _enabled(Layer(select=["MOE"], ignore=["MOE00"])) == set()
     assert _enabled(Layer(select=["MOE"], ignore=["MOE002"])) == {
-        "MOE001", "MOE003", "MOE004", "MOE005", "MOE006",
+        "MOE001", "MOE003", "MOE004", "MOE005", "MOE006", "MOE007",
     }
     # The more specific selector wins, as in ruff.
     assert _enabled(Layer(select=["MOE001"], ignore=["MOE"])) == {"MOE001"}
     assert _enabled(Layer(select=["ATT"], extend_select=["CFG001"])) == {"ATT001", "ATT002", "CFG001"}
     # A later layer without select refines the one below.
     assert _enabled(Layer(select=["MOE"]), Layer(ignore=["MOE006"], extend_select=["ATT001"])) == {
-        "MOE001", "MOE002", "MOE003", "MOE004", "MOE005", "ATT001",
+        "MOE001", "MOE002", "MOE003", "MOE004", "MOE005", "MOE007", "ATT001",
     }
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from moecfg.errors import ConfigError
+from moecfg.errors import ConfigError, MoecfgError
 from moecfg.families import FAMILIES
 from moecfg.lint.context import RuleContext, has_key
 from moecfg.lint.findings import Severity
@@ -829,6 +830,63 @@ def _norm_topk_prob_absent(ctx: RuleContext) -> Iterator[Hit]:
         )
 
 
+
+@rule(
+    "MOE007",
+    "checkpoint-expert-count-mismatch",
+    Severity.ERROR,
+    "The safetensors weights beside the config hold a different number of experts.",
+)
+def _checkpoint_expert_count_mismatch(ctx: RuleContext) -> Iterator[Hit]:
+    """
+    ## What it does
+    When the config sits in a folder with safetensors weights (`model.safetensors`, or shards
+    listed in `model.safetensors.index.json`), counts the experts of every layer from the
+    tensor names in the safetensors headers (per-expert `experts.7.down_proj.weight` or fused
+    `experts.gate_up_proj` layouts) and reports each layer that disagrees with the config's
+    expert count or MoE layer schedule. Only the headers are read, never the tensor data.
+
+    ## Why is this bad?
+    A config whose expert count differs from its weights is left behind by pruning experts
+    or a botched conversion. `transformers` then fails to load the checkpoint or, with
+    `ignore_mismatched_sizes`, silently initialises the missing experts at random, and every
+    figure computed from the config (parameters, memory, active compute) describes a model
+    that is not the one stored.
+
+    ## Example
+    A folder whose `model.safetensors` stores 4 experts per layer, beside:
+    ```json
+    {"model_type": "qwen3_moe", "num_experts": 8, "num_experts_per_tok": 2}
+    ```
+
+    ## Use instead:
+    ```json
+    {"model_type": "qwen3_moe", "num_experts": 4, "num_experts_per_tok": 2}
+    ```
+
+    ## References
+    - `moecfg inspect DIR --checkpoint`, which reports the same comparison with the
+      parameter counts.
+    - safetensors format: an 8-byte header length, then the JSON header of names and shapes.
+    """
+    if ctx.config is None:
+        return
+    from moecfg.loading.files import holds_weights
+
+    folder = Path(ctx.path).parent
+    if not holds_weights(folder):
+        return
+    from moecfg.loading.checkpoint import expert_mismatches
+
+    key = ctx.field_key("moe.num_experts") if ctx.config.moe is not None else None
+    try:
+        mismatches = expert_mismatches(ctx.config, folder)
+    except MoecfgError as error:
+        yield Hit(f"the weights beside the config cannot be read: {error.message}", key)
+        return
+    for mismatch in mismatches:
+        yield Hit(mismatch, key)
+
 ALL_RULES: tuple[Rule, ...] = tuple(
     sorted(
         (
@@ -853,6 +911,7 @@ ALL_RULES: tuple[Rule, ...] = tuple(
             _moe_model_type_without_experts,
             _layer_index_out_of_range,
             _norm_topk_prob_absent,
+            _checkpoint_expert_count_mismatch,
         ),
         key=lambda r: r.code,
     )

@@ -117,6 +117,22 @@ def _expert_findings(config: ModelConfig, counts: dict[int, dict[str, int]]) -> 
     return findings
 
 
+def expert_mismatches(config: ModelConfig, folder: Path) -> list[str]:
+    """How the experts stored in `folder` disagree with the config, one line each, capped.
+
+    Raises SourceError when the weights cannot be read (a lying header, a missing shard).
+    """
+    counts = expert_counts(read_checkpoint_tensors(folder).values())
+    return _capped(_expert_findings(config, counts) if (config.moe or counts) else [])
+
+
+def _capped(findings: list[str]) -> list[str]:
+    listed = findings[:MAX_LISTED_FINDINGS]
+    if len(findings) > len(listed):
+        listed.append(f"... and {len(findings) - len(listed)} more expert mismatches")
+    return listed
+
+
 def _explanations(config: ModelConfig, tensors: Mapping[str, TensorInfo]) -> list[dict[str, Any]]:
     """Tensors a checkpoint may legitimately hold beyond (or lack against) the config count."""
     base = config.base
@@ -168,10 +184,7 @@ def cross_check(config: ModelConfig, data: Mapping[str, Any], folder: Path, conf
             )
     counts = expert_counts(tensors.values())
     expert_findings = _expert_findings(config, counts) if (config.moe or counts) else []
-    listed = expert_findings[:MAX_LISTED_FINDINGS]
-    if len(expert_findings) > len(listed):
-        listed.append(f"... and {len(expert_findings) - len(listed)} more expert mismatches")
-    findings.extend(listed)
+    findings.extend(_capped(expert_findings))
     if params_status == "mismatch" or expert_findings:
         status = "mismatch"
     else:
