@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from moecfg.model import (
+    CHUNKED_ATTENTION,
     FULL_ATTENTION,
     LINEAR_ATTENTION,
     MAMBA,
@@ -365,7 +366,7 @@ class KvGroup:
 
 
 def attention_kv_group(config: ModelConfig, kind: str, layers: int, dtype_bytes: float) -> KvGroup:
-    """Full or sliding attention layers: K and V, `2 · kv_heads · head_dim` values per layer.
+    """Full, sliding or chunked attention: K and V, `2 · kv_heads · head_dim` values per layer.
 
     Latent-attention (MLA) models describe their attention layers by one "mla" group instead.
     """
@@ -375,8 +376,21 @@ def attention_kv_group(config: ModelConfig, kind: str, layers: int, dtype_bytes:
         kind=kind,
         layers=layers,
         bytes_per_token=int(layers * per_layer * dtype_bytes),
-        window=base.sliding_window if kind == SLIDING_ATTENTION else None,
+        window=layer_window(base, kind),
     )
+
+
+def layer_window(base: BaseConfig, kind: str) -> int | None:
+    """The most tokens a layer of `kind` keeps cached: its sliding window or attention chunk.
+
+    transformers caches chunked-attention layers as sliding-window layers of the chunk size
+    (`cache_utils`: "sliding and chunked are the same" for the cache); None means unbounded.
+    """
+    if kind == SLIDING_ATTENTION:
+        return base.sliding_window
+    if kind == CHUNKED_ATTENTION:
+        return base.attention_chunk_size
+    return None
 
 
 def mla_kv_group(mla: MlaConfig, layers: int, num_heads: int, dtype_bytes: float) -> KvGroup:
@@ -458,8 +472,8 @@ def kv_cache_bytes_per_token(config: ModelConfig, dtype_bytes: float = KV_DTYPE_
 def kv_cache_bytes(
     config: ModelConfig, context: int, batch: int = 1, dtype_bytes: float = KV_DTYPE_BYTES
 ) -> int:
-    """The whole cache for `batch` sequences of `context` tokens: sliding layers hold at most
-    their window, linear-attention and Mamba layers their fixed state."""
+    """The whole cache for `batch` sequences of `context` tokens: sliding and chunked layers hold
+    at most their window, linear-attention and Mamba layers their fixed state."""
     total = 0
     for group in kv_cache(config, dtype_bytes):
         tokens = min(context, group.window) if group.window is not None else context

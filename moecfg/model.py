@@ -14,6 +14,9 @@ from typing import Any
 #: Attention kinds a layer can have; the KV cache and the layer map follow these.
 FULL_ATTENTION = "full_attention"
 SLIDING_ATTENTION = "sliding_attention"
+#: Chunked-local attention (Llama 4): a token sees only its own `attention_chunk_size` chunk, so
+#: the cache holds at most one chunk, like a sliding window of that size.
+CHUNKED_ATTENTION = "chunked_attention"
 #: Linear attention (Qwen3-Next gated delta-net, MiniMax lightning): a fixed state, no KV.
 LINEAR_ATTENTION = "linear_attention"
 #: A Mamba (selective state-space) mixer in place of attention: a fixed state, no KV.
@@ -151,6 +154,8 @@ class BaseConfig:
     #: Bias on the dense MLP projections.
     mlp_bias: bool = False
     sliding_window: int | None = None
+    #: The chunk of CHUNKED_ATTENTION layers, in tokens (None: those layers are unbounded).
+    attention_chunk_size: int | None = None
     #: One attention kind per layer (FULL_ATTENTION, SLIDING_ATTENTION, LINEAR_ATTENTION, MAMBA).
     layer_types: tuple[str, ...] = ()
     #: The mixer of LINEAR_ATTENTION layers, when the model has any.

@@ -298,5 +298,6 @@ def test_dsa_families_need_a_query_latent() -> None:
 
 def test_grouped_router_is_checked_through_deepseek_reader() -> None:
     assert parse_error("solar_open", n_group=3) == (
-        "invalid value for 'n_group': 128 routed experts do not split into 3 equal groups of at least 2"
+        "invalid value for 'n_group': 128 routed experts do not split into 3 equal groups "
+        "of at least 2"
     )

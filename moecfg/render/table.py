@@ -61,6 +61,7 @@ def _layers(indices: list[int], total: int) -> str:
 _KV_KIND_NAMES = {
     "full_attention": "full-attention",
     "sliding_attention": "sliding",
+    "chunked_attention": "chunked-attention",
     "linear_attention": "linear-attention",
     "mamba": "Mamba",
     "mla": "MLA",
