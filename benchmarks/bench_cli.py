@@ -120,6 +120,10 @@ class Target:
     compute: Callable[[dict[str, Timings]], tuple[str, bool]]
 
 
+class CommandFailed(Exception):
+    """A command exited with an unexpected code; the message is its last line of stderr."""
+
+
 def run_once(command: Command, env: dict[str, str]) -> tuple[float, float, int]:
     """Wall time, CPU time and peak RSS (KiB) of one run; the exit code must be expected.
 
@@ -138,17 +142,28 @@ def run_once(command: Command, env: dict[str, str]) -> tuple[float, float, int]:
     if process.stderr:
         process.stderr.close()
     if process.returncode not in command.ok_codes:
-        sys.exit(
-            f"bench: {command.name} exited {process.returncode}: {' '.join(command.argv)}\n"
-            f"{stderr[-2000:]}"
-        )
+        last_line = stderr.strip().splitlines()[-1:] or ["no output"]
+        raise CommandFailed(f"exited {process.returncode}: {last_line[0]}")
     return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
-def measure(commands: Sequence[Command], rounds: int, env: dict[str, str]) -> dict[str, Timings]:
-    """Round-robin runs after one untimed warm-up of each command (caches, bytecode)."""
+def measure(
+    commands: Sequence[Command], rounds: int, env: dict[str, str], notes: list[str]
+) -> dict[str, Timings]:
+    """Round-robin runs after one untimed warm-up of each command (caches, bytecode).
+
+    A command that fails its warm-up is left out with a note, so one broken command does not
+    hide the others' figures.
+    """
+    working = []
     for command in commands:
-        run_once(command, env)
+        try:
+            run_once(command, env)
+        except CommandFailed as failure:
+            notes.append(f"{command.name} skipped: {failure}")
+        else:
+            working.append(command)
+    commands = working
     results = {command.name: Timings() for command in commands}
     for round_index in range(rounds):
         offset = round_index % len(commands)
@@ -436,7 +451,7 @@ def main() -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "NO_COLOR": "1"}
     with tempfile.TemporaryDirectory(prefix="moecfg-bench-") as tmp:
         commands, notes = build_commands(Path(tmp), env)
-        timings = measure(commands, args.rounds, env)
+        timings = measure(commands, args.rounds, env, notes)
     print(report(timings, notes, args.rounds, args.markdown))
 
 
