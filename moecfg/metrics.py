@@ -308,6 +308,8 @@ def count_params(config: ModelConfig) -> ParamCounts:
             for part, value in moe_layer_params(h, moe).items():
                 parts[part] += value
             active_routed += moe.top_k(layer) * expert_params(h, moe)
+            if moe.output_norm:
+                parts["norms"] += h
         else:
             assert base.intermediate_size is not None, "dense layer without a dense MLP width"
             parts["dense_mlp"] += mlp_params(h, base.intermediate_size, base.mlp_bias, base.mlp_gated)

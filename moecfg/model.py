@@ -227,6 +227,9 @@ class MoeConfig:
     #: uses; None when the experts read the hidden state itself.
     latent_size: int | None = None
     latent_proj_bias: bool = False
+    #: An RMSNorm (hidden_size) on the MoE block's output, in each MoE layer (A.X-K1
+    #: `mlp.post_mlp_layernorm`); counted in norms.
+    output_norm: bool = False
 
     def top_k(self, layer: int) -> int:
         """Experts each token uses in MoE layer `layer`."""

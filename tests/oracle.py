@@ -35,6 +35,7 @@ PART_PATTERNS: tuple[tuple[str, str], ...] = (
     ("embedding", r"^model\.embeddings\.weight$"),
     # Linear-attention and Mamba mixers stand where attention stands (metrics docstring).
     ("attention", r"\.(self_attn|attention|attn|linear_attn|mamba)\."),
+    ("norms", r"\.mlp\.post_mlp_layernorm\.weight$"),  # A.X-K1
     ("dense_mlp", r"\.(mlp|feed_forward)\."),
     ("embedding", r"(^|\.)(embed_tokens|wte)\."),
     ("lm_head", r"^lm_head\."),

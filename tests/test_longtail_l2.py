@@ -59,6 +59,13 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
         {"layers_block_type": ["mamba", "attention", "moe", "moe", "mamba"], "tie_word_embeddings": True},
         "transformers default with the legacy block names, no dense MLP layer, tie asked for",
     ),
+    "axk1": ("axk1", {}, "transformers default (61 layers, 192 experts)"),
+    "axk1-layer-freq": (
+        "axk1",
+        {"num_hidden_layers": 7, "mlp_layer_types": None, "first_k_dense_replace": 2, "moe_layer_freq": 2,
+         "attention_bias": True},
+        "transformers default, 7 layers, MoE on even layers from 2, biased q_a/kv_a projections",
+    ),
 }
 
 
@@ -162,4 +169,21 @@ def test_nemotron_h_errors() -> None:
     )
     assert parse_error({**base, "mamba_num_heads": 100, "n_groups": 8}) == (
         "invalid value for 'n_groups': 8 does not divide mamba_num_heads (100)"
+    )
+
+
+# --- axk1 ---
+
+
+def test_axk1_moe_layers_from_first_dense_and_frequency() -> None:
+    config = parse_config(RawConfig(source="test", data=case_config("axk1-layer-freq")))
+    assert config.moe is not None and config.moe.moe_layers == (2, 4, 6)
+    assert config.moe.output_norm
+
+
+def test_axk1_names_a_bad_layer_kind() -> None:
+    config = {**case_config("axk1"), "num_hidden_layers": 2, "mlp_layer_types": ["dense", "moe"]}
+    assert parse_error(config) == "invalid value for 'mlp_layer_types[1]': \"moe\" is not one of dense, sparse"
+    assert parse_error({**case_config("axk1"), "q_lora_rank": None}) == (
+        "wrong type for 'q_lora_rank': expected an integer, got null"
     )

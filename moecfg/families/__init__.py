@@ -66,6 +66,7 @@ FAMILY_MODULES: dict[str, str] = {
     "cohere2_moe": "longtail_cohere",
     "minimax_m3_vl_text": "minimax_m3",
     "nemotron_h": "longtail_hybrid",
+    "axk1": "longtail_axk",
     "kolibri1": "longtail_shared_expert",
     "flint": "longtail_shared_expert",
 }
