@@ -8,6 +8,7 @@ Codes are a public API: never renumber or reuse one.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -646,8 +647,9 @@ def _every_expert_active(ctx: RuleContext) -> Iterator[Hit]:
             return
 
 
+@functools.cache
 def _moe_keys() -> frozenset[str]:
-    """Top-level keys any registered MoE family reads for its expert block."""
+    """Top-level keys any registered MoE family reads for its expert block (fixed per run)."""
     return frozenset(
         key.split(".")[0]
         for family in FAMILIES.values()
