@@ -101,6 +101,8 @@ def attention_params(base: BaseConfig) -> int:
         params += 2 * d
     if base.attention_sinks:
         params += base.num_attention_heads
+    if base.attention_gate_bias:
+        params += base.num_attention_heads
     return params
 
 

@@ -144,6 +144,8 @@ class BaseConfig:
     qk_norm_sized_by_head_dim: bool = False
     #: One learned attention-sink logit per head per layer (gpt-oss `self_attn.sinks`).
     attention_sinks: bool = False
+    #: The attention output gate carries one learned bias per head (Beam `self_attn.gate_bias`).
+    attention_gate_bias: bool = False
     #: The layer norms are LayerNorm with a bias (weight + bias per norm), not RMSNorm.
     norm_bias: bool = False
     #: hidden_size-wide norms in each decoder layer: 2 (before attention and before the MLP) for

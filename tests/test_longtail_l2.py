@@ -17,7 +17,7 @@ from moecfg.errors import ConfigError
 from moecfg.families import parse_config
 from moecfg.loading.files import RawConfig
 from moecfg.metrics import count_params, kv_cache
-from moecfg.model import FULL_ATTENTION, MAMBA, NO_MIXER
+from moecfg.model import FULL_ATTENTION, MAMBA, NO_MIXER, SLIDING_ATTENTION
 from tests.conftest import run_cli
 from tests.oracle import oracle_counts, require_oracle
 
@@ -65,6 +65,14 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
         {"num_hidden_layers": 7, "mlp_layer_types": None, "first_k_dense_replace": 2, "moe_layer_freq": 2,
          "attention_bias": True},
         "transformers default, 7 layers, MoE on even layers from 2, biased q_a/kv_a projections",
+    ),
+    "beam": ("beam", {}, "transformers default (52 layers, 256 experts)"),
+    "beam-listed": (
+        "beam",
+        {"num_hidden_layers": 4, "layer_types": ["full_attention", "sliding_attention", "sliding_attention",
+         "full_attention"], "mlp_layer_types": ["dense", "sparse", "dense", "sparse"],
+         "tie_word_embeddings": True, "n_group": 1, "topk_group": 1},
+        "transformers default, 4 layers with both schedules listed, tied embeddings, one expert group",
     ),
 }
 
@@ -186,4 +194,20 @@ def test_axk1_names_a_bad_layer_kind() -> None:
     assert parse_error(config) == "invalid value for 'mlp_layer_types[1]': \"moe\" is not one of dense, sparse"
     assert parse_error({**case_config("axk1"), "q_lora_rank": None}) == (
         "wrong type for 'q_lora_rank': expected an integer, got null"
+    )
+
+
+# --- beam ---
+
+
+def test_beam_default_schedules() -> None:
+    config = parse_config(RawConfig(source="test", data={**case_config("beam"), "num_hidden_layers": 8,
+                                                         "layer_types": None, "mlp_layer_types": None}))
+    assert config.base.layer_types == (SLIDING_ATTENTION,) * 5 + (FULL_ATTENTION, SLIDING_ATTENTION, FULL_ATTENTION)
+    assert config.moe is not None and config.moe.moe_layers == (3, 4, 5, 6, 7)
+
+
+def test_beam_refuses_biased_attention() -> None:
+    assert parse_error({**case_config("beam"), "attention_bias": True}) == (
+        "invalid value for 'attention_bias': true is not supported for beam (its output gate has no bias)"
     )

@@ -67,6 +67,7 @@ FAMILY_MODULES: dict[str, str] = {
     "minimax_m3_vl_text": "minimax_m3",
     "nemotron_h": "longtail_hybrid",
     "axk1": "longtail_axk",
+    "beam": "longtail_beam",
     "kolibri1": "longtail_shared_expert",
     "flint": "longtail_shared_expert",
 }
