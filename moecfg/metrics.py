@@ -14,7 +14,7 @@ norms around them stay in `norms`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from moecfg.model import (
     CHUNKED_ATTENTION,
@@ -101,6 +101,11 @@ def attention_params(base: BaseConfig) -> int:
         params += 2 * d
     if base.attention_sinks:
         params += base.num_attention_heads
+    if base.attention_gate_per_head:
+        params += linear(h, base.num_attention_heads * base.attention_gate_per_head, False)
+    if base.attention_dynamic_mask:
+        kv_heads = base.num_key_value_heads
+        params += kv_heads + linear(kv_out, kv_heads, base.attention_bias)
     if base.attention_gate_bias:
         params += base.num_attention_heads
     return params
@@ -131,6 +136,13 @@ def mla_attention_params(base: BaseConfig, mla: MlaConfig) -> int:
         + linear(mla.kv_lora_rank, heads * (mla.qk_nope_head_dim + mla.v_head_dim), False)
     )
     return query + key_value + linear(heads * mla.v_head_dim, h, base.attention_output_bias)
+
+
+def layer_base(base: BaseConfig, layer: int) -> BaseConfig:
+    """The base as layer `layer` builds its attention: its own query heads when they vary."""
+    if not base.attention_heads_by_layer:
+        return base
+    return replace(base, num_attention_heads=base.attention_heads_by_layer[layer])
 
 
 def linear_attention_params(hidden_size: int, mixer: LinearAttentionConfig) -> int:
@@ -274,7 +286,7 @@ def moe_layer_params(hidden_size: int, moe: MoeConfig) -> dict[str, int]:
         if moe.shared_expert_gate:
             shared += hidden_size
     return {
-        "router": linear(hidden_size, moe.num_experts, moe.router_bias),
+        "router": linear(hidden_size, moe.router_outputs or moe.num_experts, moe.router_bias),
         "routed_experts": moe.num_experts * expert_params(hidden_size, moe),
         "shared_experts": shared,
         # The latent projections around the experts (Nemotron-H) are no expert: every token uses them.
@@ -296,23 +308,28 @@ def count_params(config: ModelConfig) -> ParamCounts:
     parts["lm_head"] = (0 if base.tie_word_embeddings else base.vocab_size * h) + (
         base.vocab_size if base.lm_head_bias else 0
     )
-    parts["attention"] = sum(mixer_params(base, kind) for kind in layer_kinds(base))
+    parts["attention"] = sum(
+        mixer_params(layer_base(base, layer), kind) for layer, kind in enumerate(layer_kinds(base))
+    )
     parts["attention"] += dsa_indexer_params(base)
     parts["attention"] += block_indexer_params(base)
     parts["norms"] = (base.norms_per_layer * base.num_hidden_layers + 1) * h * (2 if base.norm_bias else 1)
+    parts["other"] += base.residual_scales_per_layer * base.num_hidden_layers * h
     active_routed = 0
     moe_layers = set(moe.moe_layers) if moe else set()
     mlp_free = set(base.mlp_free_layers)
     for layer in range(base.num_hidden_layers):
         if layer in mlp_free:
             continue
-        if moe is not None and layer in moe_layers:
+        in_moe_layer = moe is not None and layer in moe_layers
+        if moe is not None and in_moe_layer:
             for part, value in moe_layer_params(h, moe).items():
                 parts[part] += value
             active_routed += moe.top_k(layer) * expert_params(h, moe)
             if moe.output_norm:
                 parts["norms"] += h
-        else:
+        # Doge and Gemma 4 run the dense MLP beside the experts of an MoE layer.
+        if not in_moe_layer or (moe is not None and moe.dense_mlp_in_moe_layers):
             assert base.intermediate_size is not None, "dense layer without a dense MLP width"
             parts["dense_mlp"] += mlp_params(h, base.intermediate_size, base.mlp_bias, base.mlp_gated)
     total = sum(parts.values())

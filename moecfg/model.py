@@ -144,6 +144,15 @@ class BaseConfig:
     qk_norm_sized_by_head_dim: bool = False
     #: One learned attention-sink logit per head per layer (gpt-oss `self_attn.sinks`).
     attention_sinks: bool = False
+    #: Outputs per head of a separate unbiased gate projection on the attention output (Laguna's
+    #: `g_proj`: 1 for one gate per head, head_dim for one per channel); 0 when there is none.
+    attention_gate_per_head: int = 0
+    #: Doge's dynamic mask: `A` (one per kv head) and `dt_proj` (kv heads · head_dim → kv
+    #: heads, biased like the q/k/v projections), inside the attention block.
+    attention_dynamic_mask: bool = False
+    #: Query heads of each layer when they differ between layers (Laguna's
+    #: `num_attention_heads_per_layer`); empty when every layer has `num_attention_heads`.
+    attention_heads_by_layer: tuple[int, ...] = ()
     #: The attention output gate carries one learned bias per head (Beam `self_attn.gate_bias`).
     attention_gate_bias: bool = False
     #: The layer norms are LayerNorm with a bias (weight + bias per norm), not RMSNorm.
@@ -151,6 +160,9 @@ class BaseConfig:
     #: hidden_size-wide norms in each decoder layer: 2 (before attention and before the MLP) for
     #: Llama-style blocks, 1 for Cohere's parallel block, 4 with post-norms as well (AFMoE).
     norms_per_layer: int = 2
+    #: hidden_size-wide learned scales on the residual stream in each decoder layer (Doge's
+    #: `input_residual` and `post_attention_residual`: 2), counted in `other`.
+    residual_scales_per_layer: int = 0
     #: Bias on the output projection (lm_head), e.g. Phi-3.5-MoE's `lm_head_bias`.
     lm_head_bias: bool = False
     #: Bias on the dense MLP projections.
@@ -203,6 +215,9 @@ class MoeConfig:
     n_group: int | None = None
     topk_group: int | None = None
     router_bias: bool = False
+    #: Width of the router Linear when it is not one logit per expert: Doge's product-key router
+    #: scores 2 · ⌊√E⌋ keys and combines them into E experts.
+    router_outputs: int | None = None
     #: How the k experts are picked, when the family's router has more than one way: DeepSeek-V2
     #: "greedy" / "group_limited_greedy" (max score per group); "noaux_tc" is DeepSeek-V3's
     #: group-limited pick on bias-corrected scores (top-2 sum per group).
@@ -211,6 +226,9 @@ class MoeConfig:
     #: a buffer, not a parameter: it is in the checkpoint but not in the parameter counts.
     score_correction_bias: bool = False
     expert_bias: bool = False
+    #: The MoE layers keep the dense MLP of `intermediate_size` beside the experts and run it on
+    #: every token (Doge's CDMoE, Gemma 4); it is counted in `dense_mlp`, not as a shared expert.
+    dense_mlp_in_moe_layers: bool = False
     #: Shared experts run on every token; stored as one MLP of `shared_expert_intermediate_size`.
     num_shared_experts: int = 0
     shared_expert_intermediate_size: int | None = None

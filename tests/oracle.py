@@ -28,6 +28,9 @@ PART_PATTERNS: tuple[tuple[str, str], ...] = (
     ("router", r"\.mlp\.gate\.wg\.weight$"),  # HunYuan
     ("router", r"\.mlp\.router\.gate\.weight$|\.mlp\.expert_bias$"),  # AFMoE
     ("router", r"\.mlp\.gate\.moe_statics\.e_score_correction_bias$"),  # ERNIE 4.5 (a Parameter)
+    ("router", r"\.mlp\.gate\.e_score_correction_bias$"),  # Laguna (a Parameter)
+    ("router", r"\.mlp\.router_gate\.weight$"),  # Doge's product-key router
+    ("routed_experts", r"\.mlp\.(down|up)_embed\.weight$"),  # Doge's one-neuron experts
     # Nemotron-H: each layer is one `mixer`, a MoE block, Mamba-2, attention or a plain MLP.
     ("router", r"\.mixer\.gate\.weight$"),
     ("attention", r"\.mixer\.(in_proj|conv1d|norm|out_proj|[qkvo]_proj)\.|\.mixer\.(dt_bias|A_log|D)$"),

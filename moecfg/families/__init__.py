@@ -70,6 +70,8 @@ FAMILY_MODULES: dict[str, str] = {
     "beam": "longtail_beam",
     "kolibri1": "longtail_shared_expert",
     "flint": "longtail_shared_expert",
+    "laguna": "longtail_shared_expert",
+    "doge": "doge",
 }
 
 if TYPE_CHECKING:

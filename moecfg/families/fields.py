@@ -36,6 +36,7 @@ KIND_NAMES = {
     "str_list": "an array of strings",
     "int_or_int_list": "an integer or an array of integers",
     "int_or_str": "an integer or a string",
+    "bool_or_str": "a boolean or a string",
     "object": "an object",
 }
 
@@ -157,6 +158,15 @@ def check_value(key: str, value: Any, kind: str, minimum: float | None = None) -
         if not isinstance(value, Mapping):
             raise ConfigError(
                 f"wrong type for '{key}': expected an object, got {describe(value)}",
+                key=key,
+                code="wrong_type",
+            )
+        return value
+    if kind == "bool_or_str":
+        # A switch that may also name its mode (Laguna's `gating`: true or "per-element").
+        if not isinstance(value, (bool, str)):
+            raise ConfigError(
+                f"wrong type for '{key}': expected {KIND_NAMES[kind]}, got {describe(value)}",
                 key=key,
                 code="wrong_type",
             )

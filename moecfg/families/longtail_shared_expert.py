@@ -15,6 +15,7 @@ ungated shared expert of `shared_expert_intermediate_size` and a sigmoid router.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from moecfg.families.base import (
     BASE_FIELDS,
@@ -29,7 +30,7 @@ from moecfg.families.base import (
     with_defaults,
 )
 from moecfg.families.fields import Field, Reader, count
-from moecfg.families.mixer_layers import every_nth, read_layer_kinds
+from moecfg.families.mixer_layers import every_nth, layers_of, read_layer_kinds
 from moecfg.model import FULL_ATTENTION, SLIDING_ATTENTION, MoeConfig
 
 #: transformers' spellings of the attention kinds in `layer_types`.
@@ -48,7 +49,9 @@ def _shared_expert(default: int) -> dict[str, Field]:
     )
 
 
-def _sigmoid_moe(reader: Reader, moe_layers: tuple[int, ...], **router: object) -> MoeConfig:
+def _sigmoid_moe(
+    reader: Reader, moe_layers: tuple[int, ...], norm_topk_prob: bool, **router: Any
+) -> MoeConfig:
     """Routed experts plus the shared expert, which is absent when its width is 0."""
     num_experts = reader.get("moe.num_experts")
     shared = reader.get("moe.shared_expert_intermediate_size")
@@ -57,7 +60,7 @@ def _sigmoid_moe(reader: Reader, moe_layers: tuple[int, ...], **router: object) 
         num_experts_per_tok=read_top_k(reader, num_experts),
         expert_intermediate_size=reader.get("moe.expert_intermediate_size"),
         moe_layers=moe_layers,
-        norm_topk_prob=reader.get("moe.norm_topk_prob"),
+        norm_topk_prob=norm_topk_prob,
         scoring_func="sigmoid",
         num_shared_experts=1 if shared else 0,
         shared_expert_intermediate_size=shared or None,
@@ -73,7 +76,12 @@ def _parse_kolibri1(reader: Reader) -> Parsed:
     layer_types = read_layer_kinds(reader, "base.layer_types", num_layers, _ATTENTION_KINDS)
     if layer_types is None:
         layer_types = every_nth(num_layers, 5, FULL_ATTENTION, SLIDING_ATTENTION)
-    moe = _sigmoid_moe(reader, tuple(range(num_layers)), score_correction_bias=True)
+    moe = _sigmoid_moe(
+        reader,
+        tuple(range(num_layers)),
+        reader.get("moe.norm_topk_prob"),
+        score_correction_bias=True,
+    )
     base = read_base(reader, intermediate_size=None, qk_norm=True, layer_types=layer_types)
     return Parsed(base=replace(base, norms_per_layer=4), moe=moe)
 
@@ -136,7 +144,8 @@ def _parse_flint(reader: Reader) -> Parsed:
         qk_norm=True,
         layer_types=layer_types if layer_types is not None else _flint_layer_types(num_layers),
     )
-    return Parsed(base=replace(base, attention_sinks=True), moe=_sigmoid_moe(reader, moe_layers))
+    moe = _sigmoid_moe(reader, moe_layers, reader.get("moe.norm_topk_prob"))
+    return Parsed(base=replace(base, attention_sinks=True), moe=moe)
 
 
 FLINT = Family(
@@ -164,4 +173,119 @@ FLINT = Family(
     summary="Flint: Qwen3-MoE schedule, attention sinks, ungated shared expert, sigmoid router",
 )
 
-FAMILIES = (KOLIBRI1, FLINT)
+
+# --- laguna ---
+
+_MLP_KINDS = {"dense": "dense", "sparse": "sparse"}
+#: Laguna's `gating` spellings → outputs per head of its g_proj. transformers gives one gate per
+#: head only for true and "per-head"; anything else, false included, builds one per channel.
+_GATE_PER_HEAD = {True: "head", "per-head": "head", "per-element": "channel", False: "channel"}
+
+
+def _laguna_heads_by_layer(reader: Reader, num_layers: int, num_heads: int) -> tuple[int, ...]:
+    """The per-layer query heads, or () when every layer has `num_attention_heads`."""
+    listed = reader.get("base.attention_heads_by_layer")
+    if listed is None:
+        return ()
+    if len(listed) != num_layers:
+        raise reader.invalid(
+            "num_attention_heads_per_layer",
+            f"lists {len(listed)} layers but num_hidden_layers is {num_layers}",
+        )
+    return tuple(listed) if any(heads != num_heads for heads in listed) else ()
+
+
+def _laguna_gate(reader: Reader, head_dim: int) -> int:
+    gating = reader.get("base.attention_gating")
+    if gating not in _GATE_PER_HEAD:
+        raise reader.invalid(
+            "gating", f'"{gating}" is not one of true, false, "per-head", "per-element"'
+        )
+    return 1 if _GATE_PER_HEAD[gating] == "head" else head_dim
+
+
+def _parse_laguna(reader: Reader) -> Parsed:
+    num_layers = reader.get("base.num_hidden_layers")
+    mlp_kinds = read_layer_kinds(reader, "moe.mlp_layer_types", num_layers, _MLP_KINDS)
+    moe_layers = layers_of(mlp_kinds, "sparse") if mlp_kinds else tuple(range(1, num_layers))
+    moe = _sigmoid_moe(
+        reader,
+        moe_layers,
+        True,
+        # The `e_score_correction_bias` is a Parameter here, one per expert: the router's bias.
+        router_bias=True,
+        routed_scaling_factor=float(reader.get("moe.routed_scaling_factor")),
+    )
+    base = read_base(
+        reader,
+        intermediate_size=read_dense_intermediate_size(reader, num_layers - len(moe_layers)),
+        qk_norm=True,
+        layer_types=read_layer_kinds(reader, "base.layer_types", num_layers, _ATTENTION_KINDS),
+    )
+    base = replace(
+        base,
+        attention_gate_per_head=_laguna_gate(reader, base.head_dim),
+        attention_heads_by_layer=_laguna_heads_by_layer(
+            reader, num_layers, base.num_attention_heads
+        ),
+    )
+    return Parsed(base=base, moe=moe)
+
+
+LAGUNA = Family(
+    model_type="laguna",
+    architectures=("LagunaForCausalLM",),
+    fields=with_defaults(
+        {
+            **{k: v for k, v in BASE_FIELDS.items() if k != "base.mlp_bias"},
+            "base.rope_theta": Field(
+                "base.rope_theta",
+                "rope_theta",
+                "float",
+                default=500000.0,
+                aliases=("rope_parameters.rope_theta", "rope_parameters.full_attention.rope_theta"),
+                minimum=0,
+            ),
+            **MOE_FIELDS,
+            **_shared_expert(512),
+            **field_table(
+                _LAYER_TYPES,
+                Field(
+                    "moe.mlp_layer_types",
+                    "mlp_layer_types",
+                    "str_list",
+                    default=None,
+                    nullable=True,
+                ),
+                Field(
+                    "base.attention_heads_by_layer",
+                    "num_attention_heads_per_layer",
+                    "int_list",
+                    default=None,
+                    minimum=1,
+                    nullable=True,
+                ),
+                Field("base.attention_gating", "gating", "bool_or_str", default=True),
+                Field(
+                    "moe.routed_scaling_factor",
+                    "moe_routed_scaling_factor",
+                    "float",
+                    default=1.0,
+                    minimum=0,
+                ),
+            ),
+        },
+        base__num_key_value_heads=8,
+        base__head_dim=128,
+        base__intermediate_size=8192,
+        base__max_position_embeddings=131072,
+        base__sliding_window=512,
+        moe__num_experts=256,
+        moe__num_experts_per_tok=8,
+        moe__expert_intermediate_size=512,
+    ),
+    parse=_parse_laguna,
+    summary="Laguna: softplus-gated attention, per-layer heads, shared expert, sigmoid router",
+)
+
+FAMILIES = (KOLIBRI1, FLINT, LAGUNA)
