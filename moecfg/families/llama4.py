@@ -4,6 +4,11 @@ The released checkpoints are multimodal (`Llama4ForConditionalGeneration`) with 
 model's keys under `text_config`. moecfg counts what `AutoModelForCausalLM` builds from such a
 config, `Llama4ForCausalLM` on the text config, and says that the vision tower is left out.
 A text-only config (`llama4_text`) has the same keys at the top level.
+
+Attention is chunked-local on the RoPE layers and full on the NoPE ones: `no_rope_layers`
+(1 = uses RoPE) or, when it is empty, every `no_rope_layer_interval`-th layer is NoPE, and
+`layer_types` defaults to "chunked_attention" where RoPE is used. Chunked layers cache at most
+`attention_chunk_size` tokens, so the KV cache of a long context is bounded on 3 of 4 layers.
 """
 
 from __future__ import annotations
@@ -18,8 +23,11 @@ from moecfg.families.base import (
     read_top_k,
     with_defaults,
 )
+from dataclasses import replace
+
 from moecfg.families.fields import Field, Reader, size
-from moecfg.model import MoeConfig
+from moecfg.families.layer_kinds import read_layer_types
+from moecfg.model import CHUNKED_ATTENTION, FULL_ATTENTION, MoeConfig
 
 FIELDS = with_defaults(
     {
@@ -36,6 +44,12 @@ FIELDS = with_defaults(
             size("moe.expert_intermediate_size", "intermediate_size", default=8192),
             Field("moe.moe_layers", "moe_layers", "int_list", default=None, minimum=0, nullable=True),
             size("moe.interleave_moe_layer_step", "interleave_moe_layer_step", default=1),
+            Field("base.no_rope_layers", "no_rope_layers", "int_list", default=None, minimum=0,
+                  nullable=True),
+            size("base.no_rope_layer_interval", "no_rope_layer_interval", default=4),
+            Field("base.attention_chunk_size", "attention_chunk_size", "int", default=8192,
+                  minimum=1, nullable=True),
+            Field("base.layer_types", "layer_types", "str_list", default=None, nullable=True),
         ),
     },
     base__vocab_size=202048,
@@ -65,6 +79,22 @@ def read_moe_layers(reader: Reader, num_layers: int) -> tuple[int, ...]:
     return tuple(sorted(i for i in set(listed) if i < num_layers))
 
 
+def read_attention_kinds(reader: Reader, num_layers: int) -> tuple[str, ...]:
+    """Llama4TextConfig's schedule: chunked attention on RoPE layers, full on NoPE layers."""
+    uses_rope = reader.get("base.no_rope_layers")
+    if uses_rope:
+        if len(uses_rope) != num_layers:
+            raise reader.invalid(
+                "no_rope_layers",
+                f"lists {len(uses_rope)} layers but num_hidden_layers is {num_layers}",
+            )
+    else:
+        interval = reader.get("base.no_rope_layer_interval")
+        uses_rope = tuple(int((i + 1) % interval != 0) for i in range(num_layers))
+    default = tuple(CHUNKED_ATTENTION if rope else FULL_ATTENTION for rope in uses_rope)
+    return read_layer_types(reader, num_layers, default, allowed=(FULL_ATTENTION, CHUNKED_ATTENTION))
+
+
 def parse(reader: Reader) -> Parsed:
     num_layers = reader.get("base.num_hidden_layers")
     num_experts = reader.get("moe.num_experts")
@@ -84,7 +114,13 @@ def parse(reader: Reader) -> Parsed:
     )
     dense_size = read_dense_intermediate_size(reader, num_layers - len(moe_layers))
     # `use_qk_norm` is an L2 norm without weights, so it adds no parameters.
-    return Parsed(base=read_base(reader, intermediate_size=dense_size), moe=moe)
+    base = read_base(
+        reader,
+        intermediate_size=dense_size,
+        layer_types=read_attention_kinds(reader, num_layers),
+    )
+    return Parsed(base=replace(base, attention_chunk_size=reader.get("base.attention_chunk_size")),
+                  moe=moe)
 
 
 _SUMMARY = "Llama 4: routed experts plus one shared expert, moe_layers / interleave_moe_layer_step"

@@ -34,6 +34,7 @@ DESCRIPTIVE_FIELDS = frozenset({
     "base.rms_norm_eps",
     "base.dtype",
     "base.sliding_window",
+    "base.attention_chunk_size",
     "moe.norm_topk_prob",
     "moe.routed_scaling_factor",
     "moe.n_group",
