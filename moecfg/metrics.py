@@ -238,7 +238,11 @@ def mla_attention_params(base: BaseConfig, mla: MlaConfig) -> int:
         + mla.kv_lora_rank
         + linear(mla.kv_lora_rank, heads * (mla.qk_nope_head_dim + mla.v_head_dim), False)
     )
-    return query + key_value + linear(heads * mla.v_head_dim, h, base.attention_output_bias)
+    gate = linear(h, heads * mla.output_gate_width, False)
+    rope_key_norm = mla.qk_rope_head_dim if mla.rope_key_norm else 0
+    sinks = heads if base.attention_sinks else 0
+    output = linear(heads * mla.v_head_dim, h, base.attention_output_bias)
+    return query + key_value + output + gate + rope_key_norm + sinks
 
 
 def dsa_indexer_params(base: BaseConfig) -> int:
@@ -269,6 +273,17 @@ def block_indexer_params(base: BaseConfig) -> int:
     h, dim = base.hidden_size, indexer.head_dim
     per_layer = linear(h, indexer.num_heads * dim, False) + linear(h, dim, False) + 2 * dim
     return len(indexer.layers) * per_layer
+
+
+def hyper_connection_params(base: BaseConfig) -> int:
+    """The hyper-connection maps: two per layer (around attention and the MLP) and the head."""
+    hc = base.hyper_connections
+    if hc is None:
+        return 0
+    width = hc.streams * base.hidden_size
+    per_block = hc.mixes * width + hc.mixes + hc.scales
+    head = hc.streams * width + hc.streams + 1
+    return 2 * base.num_hidden_layers * per_block + head
 
 
 def expert_params(hidden_size: int, moe: MoeConfig) -> int:
@@ -313,6 +328,7 @@ def count_params(config: ModelConfig) -> ParamCounts:
     )
     parts["attention"] += dsa_indexer_params(base)
     parts["attention"] += block_indexer_params(base)
+    parts["other"] += hyper_connection_params(base)
     parts["norms"] = (base.norms_per_layer * base.num_hidden_layers + 1) * h * (2 if base.norm_bias else 1)
     parts["other"] += base.residual_scales_per_layer * base.num_hidden_layers * h
     active_routed = 0

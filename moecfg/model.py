@@ -67,6 +67,21 @@ class MambaConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class HyperConnectionConfig:
+    """Hyper-connections (HY-V4, DeepSeek-V4): the residual stream is `streams` copies of the
+    hidden state, mixed around each attention and MLP block and merged before the final norm.
+
+    Around each block (`attn_hc`, `ffn_hc`): fn [mixes, streams · h], base [mixes] and scale
+    [scales]; at the end (`hc_head`): hc_fn [streams, streams · h], hc_base [streams] and
+    hc_scale [1]. Every token uses them; they are counted in `other`.
+    """
+
+    streams: int
+    mixes: int
+    scales: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BlockIndexerConfig:
     """A lightning indexer read from the hidden state, on the layers listed (MiniMax-M3).
 
@@ -100,6 +115,12 @@ class MlaConfig:
     index_n_heads: int = 0
     index_head_dim: int = 0
     indexer_layers: tuple[int, ...] = ()
+    #: A per-head sigmoid gate on the attention output, `heads × output_gate_width` wide and
+    #: read from the hidden state without bias: v_head_dim for HY-V4 (`gate_proj`), 1 for
+    #: dots3 (`g_proj`); 0 when there is none.
+    output_gate_width: int = 0
+    #: An RMSNorm of qk_rope_head_dim on the shared rotary key (dots3 `k_rope_only_layernorm`).
+    rope_key_norm: bool = False
 
     @property
     def qk_head_dim(self) -> int:
@@ -180,6 +201,8 @@ class BaseConfig:
     mla: MlaConfig | None = None
     #: The block indexer of sparse-attention layers (MiniMax-M3), counted in attention.
     block_indexer: BlockIndexerConfig | None = None
+    #: Hyper-connections around every attention and MLP block, when the model has them.
+    hyper_connections: HyperConnectionConfig | None = None
     #: Multi-token-prediction layers the checkpoint stores after the decoder
     #: (`num_nextn_predict_layers`); transformers does not build them, so they are not in
     #: the counted model (metrics.mtp_params sizes them).

@@ -62,6 +62,19 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
         },
         "transformers default, 3 layers scheduled by the remote-code keys a released config uses",
     ),
+    "hy_v4": ("hy_v4", {}, "transformers default (256 experts, 34 layers, 4 residual streams)"),
+    "hy_v4-listed": (
+        "hy_v4",
+        {
+            "num_hidden_layers": 4,
+            "mlp_layer_types": ["sparse", "dense", "sparse", "sparse"],
+            "indexer_types": ["full", "shared", "full", "shared"],
+            "layer_types": None,
+            "hc_mult": 2,
+            "attention_bias": True,
+        },
+        "transformers default, 4 layers, listed MLP and indexer kinds, 2 streams, biased attention",
+    ),
 }
 
 
@@ -130,4 +143,11 @@ def test_minimax_m3_checks_the_remote_schedule_length() -> None:
     assert (
         parse_error(config)
         == "invalid value for 'moe_layer_freq': lists 2 layers but num_hidden_layers is 3"
+    )
+
+
+def test_hy_v4_names_an_unknown_indexer_kind() -> None:
+    config = {**case_config("hy_v4-listed"), "indexer_types": ["full", "shared", "full", "none"]}
+    assert parse_error(config) == (
+        "invalid value for 'indexer_types[3]': \"none\" is not one of full, shared"
     )
