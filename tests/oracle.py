@@ -27,6 +27,10 @@ PART_PATTERNS: tuple[tuple[str, str], ...] = (
     ("router", r"\.ffn\.router\.layer\.weight$"),  # DBRX
     ("router", r"\.mlp\.gate\.wg\.weight$"),  # HunYuan
     ("router", r"\.mlp\.router\.gate\.weight$|\.mlp\.expert_bias$"),  # AFMoE
+    # LongCat-Flash: the router's `classifier`, two dense `mlps` and two of each norm per layer.
+    ("router", r"\.mlp\.router\.classifier\.(weight|bias)$"),
+    ("dense_mlp", r"\.mlps\.\d+\."),
+    ("norms", r"layernorm\.\d+\.weight$"),
     ("router", r"\.mlp\.gate\.moe_statics\.e_score_correction_bias$"),  # ERNIE 4.5 (a Parameter)
     ("router", r"\.mlp\.gate\.e_score_correction_bias$"),  # Laguna (a Parameter)
     ("router", r"\.mlp\.router_gate\.weight$"),  # Doge's product-key router

@@ -75,6 +75,31 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
         },
         "transformers default, 4 layers, listed MLP and indexer kinds, 2 streams, biased attention",
     ),
+    "longcat_flash": (
+        "longcat_flash",
+        {},
+        "transformers default, which has LongCat-Flash's dimensions (28 layers, 512 experts + 256 "
+        "zero experts, top-12); see test_longcat_flash_counts_zero_experts_as_transformers_does",
+    ),
+    "longcat_flash-num_hidden_layers": (
+        "longcat_flash",
+        {
+            "num_layers": 2,
+            "num_hidden_layers": 7,
+            "router_bias": True,
+            "attention_bias": True,
+            "zero_expert_num": 0,
+            "n_routed_experts": 16,
+            "moe_topk": 4,
+        },
+        "transformers default shrunk by hand: num_hidden_layers 7 decides 3 layers, no zero "
+        "experts, biased router and attention",
+    ),
+    "longcat_flash-small": (
+        "longcat_flash",
+        {"num_layers": 3, "zero_expert_num": 8, "n_routed_experts": 16, "moe_topk": 4},
+        "transformers default shrunk by hand: 3 layers, 16 experts + 8 zero experts",
+    ),
 }
 
 
@@ -143,6 +168,29 @@ def test_minimax_m3_checks_the_remote_schedule_length() -> None:
     assert (
         parse_error(config)
         == "invalid value for 'moe_layer_freq': lists 2 layers but num_hidden_layers is 3"
+    )
+
+
+def test_longcat_flash_counts_zero_experts_as_transformers_does() -> None:
+    """transformers' model holds gate/up weights for every zero expert; without them the default
+    config (LongCat-Flash's dimensions) is the published 560B model."""
+    config = parse_config(RawConfig(source="test", data=case_config("longcat_flash")))
+    counts = count_params(config)
+    phantom = 256 * 2 * 6144 * 2048 * 28
+    assert config.warnings == (
+        f"transformers allocates gate/up weights for the 256 zero experts too ({phantom:,} "
+        "parameters in all, counted here) that a checkpoint does not store; active assumes all "
+        "12 picks are routed experts, the most a token can use",
+    )
+    assert round((counts.total - phantom) / 1e9) == 561
+    assert config.base.num_hidden_layers == 56
+    assert config.provenance["base.num_hidden_layers"] == "derived"
+
+
+def test_longcat_flash_refuses_an_inconsistent_qk_head_dim() -> None:
+    config = {**case_config("longcat_flash-small"), "qk_head_dim": 128}
+    assert parse_error(config) == (
+        "invalid value for 'qk_head_dim': 128 is not qk_nope_head_dim + qk_rope_head_dim (192)"
     )
 
 
