@@ -83,7 +83,8 @@ def mlp_params(hidden_size: int, intermediate_size: int, bias: bool, gated: bool
 def attention_params(base: BaseConfig) -> int:
     """One GQA attention block: q, k, v, o projections plus optional q/k norms and sinks."""
     if base.mla is not None:
-        return mla_attention_params(base, base.mla)
+        gate = linear(base.hidden_size, base.num_attention_heads, False) if base.mla.output_gate else 0
+        return mla_attention_params(base, base.mla) + gate
     h, d = base.hidden_size, base.head_dim
     q_out, kv_out = base.num_attention_heads * d, base.num_key_value_heads * d
     # A gated q_proj (Qwen3-Next) also emits a per-head output gate: twice the width.
@@ -158,6 +159,18 @@ def linear_attention_params(hidden_size: int, mixer: LinearAttentionConfig) -> i
     value_dim = mixer.num_value_heads * mixer.value_head_dim
     if mixer.kind == "lightning":
         return linear(h, 3 * value_dim, False) + 2 * linear(h, value_dim, False) + value_dim
+    if mixer.kind == "kda":
+        # Kimi delta attention (Bailing hybrid): q/k/v, forget-gate f_proj and output g_proj
+        # (h → H·d each), b_proj (h → H), conv over q/k/v, A_log (H), dt_bias (H·d), o_norm (d).
+        return (
+            5 * linear(h, value_dim, False)
+            + linear(h, mixer.num_value_heads, False)
+            + 3 * value_dim * mixer.conv_kernel_size
+            + mixer.num_value_heads
+            + value_dim
+            + mixer.value_head_dim
+            + linear(value_dim, h, False)
+        )
     conv_dim = 2 * key_dim + value_dim
     return (
         linear(h, 2 * key_dim + 2 * value_dim, False)
@@ -302,8 +315,7 @@ def moe_layer_params(hidden_size: int, moe: MoeConfig) -> dict[str, int]:
             shared += hidden_size
     return {
         "router": linear(hidden_size, moe.router_outputs or moe.num_experts, moe.router_bias),
-        "routed_experts": moe.num_experts * expert_params(hidden_size, moe)
-        + moe.gate_up_only_experts * 2 * linear(hidden_size, moe.expert_intermediate_size, moe.expert_bias),
+        "routed_experts": moe.num_experts * expert_params(hidden_size, moe),
         "shared_experts": shared,
         # The latent projections around the experts (Nemotron-H) are no expert: every token uses them.
         "other": (

@@ -115,6 +115,8 @@ class MlaConfig:
     index_n_heads: int = 0
     index_head_dim: int = 0
     indexer_layers: tuple[int, ...] = ()
+    #: A per-head sigmoid gate on the output (`g_proj` h → heads, unbiased; Bailing hybrid).
+    output_gate: bool = False
     #: A per-head sigmoid gate on the attention output, `heads × output_gate_width` wide and
     #: read from the hidden state without bias: v_head_dim for HY-V4 (`gate_proj`), 1 for
     #: dots3 (`g_proj`); 0 when there is none.
@@ -238,10 +240,6 @@ class MoeConfig:
     n_group: int | None = None
     topk_group: int | None = None
     router_bias: bool = False
-    #: Experts transformers gives a gate_up_proj slice but no down_proj: LongCat-Flash's zero
-    #: (identity) experts, which compute nothing, yet `experts.gate_up_proj` is allocated for all
-    #: routed + zero experts. Counted in routed_experts because transformers builds them.
-    gate_up_only_experts: int = 0
     #: Width of the router Linear when it is not one logit per expert: Doge's product-key router
     #: scores 2 · ⌊√E⌋ keys and combines them into E experts.
     router_outputs: int | None = None

@@ -74,6 +74,13 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
          "tie_word_embeddings": True, "n_group": 1, "topk_group": 1},
         "transformers default, 4 layers with both schedules listed, tied embeddings, one expert group",
     ),
+    "bailing_hybrid": ("bailing_hybrid", {}, "transformers default (42 layers, 512 experts)"),
+    "bailing_hybrid-derived-linear": (
+        "bailing_hybrid",
+        {"num_hidden_layers": 5, "layer_types": None, "mlp_layer_types": None, "layer_group_size": 2,
+         "first_k_dense_replace": 1, "attention_bias": True},
+        "transformers default, 5 layers, both schedules derived, biased MLA",
+    ),
 }
 
 

@@ -12,16 +12,49 @@
   The Mamba mixer has `mamba_num_heads` × `mamba_head_dim` channels; its in/out projections
   follow `use_bias` (transformers ignores `mamba_proj_bias` and `attention_bias`), and the
   output head is never tied to the embedding, whatever `tie_word_embeddings` says.
+- bailing_hybrid (Ling / Ring hybrid): Kimi delta attention ("kda" linear attention: heads are
+  `num_attention_heads` of the config's `head_dim`) on the layers `layer_types` marks
+  "linear_attention" (else all but every `layer_group_size`-th), and on the others latent
+  attention (MLA with a plain q_proj, o_proj biased by `attention_bias`) with a per-head output
+  gate. MLP layers are "sparse" in `mlp_layer_types`, else from `first_k_dense_replace` on:
+  routed experts plus a shared MLP of n_shared × moe_intermediate_size, DeepSeek-V3's grouped
+  sigmoid router. transformers does not build the `num_nextn_predict_layers` MTP layers.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from moecfg.families.base import BASE_FIELDS, Family, Parsed, field_table, read_base, read_top_k, with_defaults
-from moecfg.families.deepseek import DEEPSEEK_MOE_FIELDS, Variant, _read_router
+from moecfg.families.base import (
+    BASE_FIELDS,
+    Family,
+    Parsed,
+    field_table,
+    read_base,
+    read_dense_intermediate_size,
+    read_top_k,
+    with_defaults,
+)
+from moecfg.families.deepseek import DEEPSEEK_MOE_FIELDS, MLA_FIELDS, Variant, _read_router
 from moecfg.families.fields import Field, Reader, count, flag, size
-from moecfg.model import FULL_ATTENTION, MAMBA, NO_MIXER, MambaConfig, MoeConfig
+from moecfg.families.longtail_deepseek import (
+    _MLP_LAYER_TYPES,
+    _family,
+    _mlp_layer_kinds,
+    _router_variant,
+    read_shared_expert_moe,
+)
+from moecfg.families.mixer_layers import every_nth, read_layer_kinds
+from moecfg.model import (
+    FULL_ATTENTION,
+    LINEAR_ATTENTION,
+    MAMBA,
+    NO_MIXER,
+    LinearAttentionConfig,
+    MambaConfig,
+    MlaConfig,
+    MoeConfig,
+)
 
 # --- nemotron_h ---
 
@@ -222,4 +255,111 @@ NEMOTRON_H = Family(
     summary="Nemotron-H / Nemotron 3: one Mamba-2, attention, relu² MLP or MoE block per layer",
 )
 
-FAMILIES = (NEMOTRON_H,)
+
+# --- bailing_hybrid ---
+
+_BAILING_ATTENTION_KINDS = {"linear_attention": LINEAR_ATTENTION, "full_attention": FULL_ATTENTION}
+
+
+def _first_set(reader: Reader, name: str, fallback: int) -> int:
+    value = reader.get(name)
+    return fallback if value is None else value
+
+
+def _parse_bailing_hybrid(reader: Reader, variant: Variant) -> Parsed:
+    num_layers = reader.get("base.num_hidden_layers")
+    moe_layers = _mlp_layer_kinds(reader, num_layers, reader.get("moe.first_k_dense_replace"))
+    moe = read_shared_expert_moe(reader, variant, moe_layers)
+    layer_types = read_layer_kinds(reader, "base.layer_types", num_layers, _BAILING_ATTENTION_KINDS)
+    if layer_types is None:
+        every = reader.get("base.layer_group_size")
+        layer_types = every_nth(num_layers, every, FULL_ATTENTION, LINEAR_ATTENTION)
+    mtp_layers = reader.get("base.num_mtp_layers")
+    if mtp_layers:
+        reader.warnings.append(
+            f"num_nextn_predict_layers ({mtp_layers}): the checkpoint's multi-token-prediction "
+            "layers are not built by transformers' bailing_hybrid and not counted"
+        )
+    base = read_base(
+        reader,
+        intermediate_size=read_dense_intermediate_size(reader, num_layers - len(moe_layers)),
+        layer_types=layer_types,
+    )
+    # transformers derives the linear-attention shape from head_dim, num_attention_heads and
+    # short_conv_kernel_size, but a saved config's own linear_* keys override those.
+    heads = _first_set(reader, "base.linear_attention.num_heads", base.num_attention_heads)
+    head_dim = _first_set(reader, "base.linear_attention.head_dim", reader.get("base.linear_attention.from_head_dim"))
+    conv = _first_set(
+        reader, "base.linear_attention.conv_kernel_size", reader.get("base.linear_attention.from_conv_kernel")
+    )
+    mla = MlaConfig(
+        q_lora_rank=None,
+        kv_lora_rank=reader.get("base.mla.kv_lora_rank"),
+        qk_nope_head_dim=reader.get("base.mla.qk_nope_head_dim"),
+        qk_rope_head_dim=reader.get("base.mla.qk_rope_head_dim"),
+        v_head_dim=reader.get("base.mla.v_head_dim"),
+        output_gate=True,
+    )
+    linear_attention = LinearAttentionConfig(
+        kind="kda",
+        num_key_heads=heads,
+        num_value_heads=heads,
+        key_head_dim=head_dim,
+        value_head_dim=head_dim,
+        conv_kernel_size=conv,
+    )
+    return Parsed(base=replace(base, mla=mla, linear_attention=linear_attention), moe=moe)
+
+
+BAILING_HYBRID = _family(
+    _router_variant(
+        "bailing_hybrid",
+        "BailingHybridForCausalLM",
+        "Bailing hybrid (Ling/Ring): Kimi delta attention and gated MLA layers, shared expert, sigmoid",
+    ),
+    {
+        **{
+            k: v
+            for k, v in BASE_FIELDS.items()
+            if k not in ("base.mlp_bias", "base.sliding_window", "base.max_position_embeddings")
+        },
+        **{k: v for k, v in MLA_FIELDS.items() if k != "base.mla.q_lora_rank"},
+        # transformers sets head_dim to qk_rope_head_dim; it sizes only the rotary embedding.
+        "base.head_dim": size("base.head_dim", "qk_rope_head_dim", default=64),
+        **field_table(
+            Field("base.max_position_embeddings", "model_max_length", default=262144, minimum=1,
+                  aliases=("max_position_embeddings",)),
+            Field("base.layer_types", "layer_types", "str_list", default=None, nullable=True),
+            size("base.layer_group_size", "layer_group_size", default=6),
+            size("base.linear_attention.from_head_dim", "head_dim", default=128),
+            size("base.linear_attention.from_conv_kernel", "short_conv_kernel_size", default=4),
+            Field("base.linear_attention.head_dim", "linear_head_dim", default=None, minimum=1, nullable=True),
+            Field("base.linear_attention.num_heads", "linear_num_heads", default=None, minimum=1, nullable=True),
+            Field("base.linear_attention.conv_kernel_size", "linear_conv_kernel_dim", default=None, minimum=1,
+                  nullable=True),
+            count("base.num_mtp_layers", "num_nextn_predict_layers", default=1, aliases=("num_mtp_layers",)),
+            size("moe.num_experts", "num_experts", default=512, aliases=("num_local_experts",)),
+            size("moe.num_experts_per_tok", "num_experts_per_token", default=8,
+                 aliases=("num_experts_per_tok",)),
+            size("moe.expert_intermediate_size", "moe_intermediate_size", default=768),
+            count("moe.num_shared_experts", "num_shared_experts", default=1, aliases=("n_shared_experts",)),
+            flag("moe.norm_topk_prob", "moe_renormalize", default=True, aliases=("norm_topk_prob",)),
+            Field("moe.routed_scaling_factor", "routed_scaling_factor", "float", default=2.5, minimum=0),
+            size("moe.n_group", "num_expert_group", default=8, aliases=("n_group",)),
+            size("moe.topk_group", "topk_group", default=4),
+            Field("moe.scoring_func", "scoring_func", "str", default=None, nullable=True),
+            _MLP_LAYER_TYPES,
+            count("moe.first_k_dense_replace", "first_k_dense_replace", default=2),
+        ),
+    },
+    _parse_bailing_hybrid,
+    base__hidden_size=2560,
+    base__num_hidden_layers=42,
+    base__num_attention_heads=32,
+    base__num_key_value_heads=32,
+    base__intermediate_size=6144,
+    base__vocab_size=157184,
+    base__rope_theta=6000000.0,
+)
+
+FAMILIES = (NEMOTRON_H, BAILING_HYBRID)
