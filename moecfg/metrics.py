@@ -315,7 +315,8 @@ def moe_layer_params(hidden_size: int, moe: MoeConfig) -> dict[str, int]:
             shared += hidden_size
     return {
         "router": linear(hidden_size, moe.router_outputs or moe.num_experts, moe.router_bias),
-        "routed_experts": moe.num_experts * expert_params(hidden_size, moe),
+        "routed_experts": moe.num_experts * expert_params(hidden_size, moe)
+        + moe.gate_up_only_experts * 2 * linear(hidden_size, moe.expert_intermediate_size, moe.expert_bias),
         "shared_experts": shared,
         # The latent projections around the experts (Nemotron-H) are no expert: every token uses them.
         "other": (

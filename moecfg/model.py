@@ -240,6 +240,10 @@ class MoeConfig:
     n_group: int | None = None
     topk_group: int | None = None
     router_bias: bool = False
+    #: Experts transformers gives a gate_up_proj slice but no down_proj: LongCat-Flash's zero
+    #: (identity) experts, which compute nothing, yet `experts.gate_up_proj` is allocated for all
+    #: routed + zero experts. Counted in routed_experts because transformers builds them.
+    gate_up_only_experts: int = 0
     #: Width of the router Linear when it is not one logit per expert: Doge's product-key router
     #: scores 2 · ⌊√E⌋ keys and combines them into E experts.
     router_outputs: int | None = None

@@ -66,6 +66,7 @@ FAMILY_MODULES: dict[str, str] = {
     "cohere2_moe": "longtail_cohere",
     "minimax_m3_vl_text": "minimax_m3",
     "hy_v4": "longtail_dsa",
+    "longcat_flash": "longcat_flash",
     "nemotron_h": "longtail_hybrid",
     "axk1": "longtail_axk",
     "beam": "longtail_beam",
