@@ -87,12 +87,17 @@ def attention_params(base: BaseConfig) -> int:
         return mla_attention_params(base, base.mla) + gate
     h, d = base.hidden_size, base.head_dim
     q_out, kv_out = base.num_attention_heads * d, base.num_key_value_heads * d
+    if base.attention_experts:
+        # Mixture of attention heads: q and o are the expert bank (attention_expert_params).
+        return 2 * linear(h, kv_out, base.attention_bias) + (h if base.attention_output_bias else 0)
+    v_dim = base.value_head_dim or d
     # A gated q_proj (Qwen3-Next) also emits a per-head output gate: twice the width.
     q_proj_out = q_out * (2 if base.attention_output_gate else 1)
     params = (
         linear(h, q_proj_out, base.attention_bias)
-        + 2 * linear(h, kv_out, base.attention_bias)
-        + linear(q_out, h, base.attention_output_bias)
+        + linear(h, kv_out, base.attention_bias)
+        + linear(h, base.num_key_value_heads * v_dim, base.attention_bias)
+        + linear(base.num_attention_heads * v_dim, h, base.attention_output_bias)
     )
     if base.qk_norm and base.qk_norm_full_width and base.qk_norm_sized_by_head_dim:
         params += q_out + kv_out
@@ -224,7 +229,7 @@ def mixer_params(base: BaseConfig, kind: str) -> int:
     if kind == MAMBA:
         assert base.mamba is not None, "Mamba layers without their mixer shape"
         return mamba_params(base.hidden_size, base.mamba)
-    return attention_params(base)
+    return attention_params(base.of_kind(kind))
 
 
 def mla_attention_params(base: BaseConfig, mla: MlaConfig) -> int:
@@ -241,14 +246,10 @@ def mla_attention_params(base: BaseConfig, mla: MlaConfig) -> int:
     if mla.q_lora_rank is None:
         query = linear(h, q_out, False)
     else:
-        # A.X-K2's q_gate_proj reads both query latents and also emits a v_head_dim gate per head.
-        q_in, q_width = mla.q_lora_rank, q_out
-        if mla.fused_query_gate:
-            q_in, q_width = 2 * mla.q_lora_rank, q_out + heads * mla.v_head_dim
         query = (
             linear(h, mla.q_lora_rank, base.attention_bias)
             + mla.q_lora_rank
-            + linear(q_in, q_width, False)
+            + linear(mla.q_lora_rank, q_out, False)
         )
     key_value = (
         linear(h, mla.kv_lora_rank + mla.qk_rope_head_dim, base.attention_bias)
@@ -303,6 +304,20 @@ def hyper_connection_params(base: BaseConfig) -> int:
     return 2 * base.num_hidden_layers * per_block + head
 
 
+def attention_expert_params(base: BaseConfig) -> dict[str, int]:
+    """The mixture-of-attention-heads bank (JetMoE MoA) of every layer together: the routers,
+    the experts (a q projection h → kv heads · head_dim and an o projection back, unbiased) and
+    the experts a token uses ("active"). All zero for ordinary attention."""
+    experts, layers = base.attention_experts, base.num_hidden_layers
+    width = base.num_key_value_heads * base.head_dim
+    expert = 2 * linear(base.hidden_size, width, False)
+    return {
+        "router": layers * linear(base.hidden_size, experts, False) if experts else 0,
+        "routed_experts": layers * experts * expert,
+        "active": layers * base.attention_experts_per_tok * expert if experts else 0,
+    }
+
+
 def expert_params(hidden_size: int, moe: MoeConfig) -> int:
     """One routed expert."""
     width = moe.latent_size or hidden_size
@@ -328,7 +343,8 @@ def moe_layer_params(hidden_size: int, moe: MoeConfig) -> dict[str, int]:
             + linear(moe.latent_size, hidden_size, moe.latent_proj_bias)
             if moe.latent_size
             else 0
-        ),
+        )
+        + (hidden_size if moe.output_bias else 0),
     }
 
 
@@ -348,9 +364,11 @@ def count_params(config: ModelConfig) -> ParamCounts:
     parts["attention"] += block_indexer_params(base)
     parts["other"] += hyper_connection_params(base)
     parts["norms"] = (base.norms_per_layer * base.num_hidden_layers + 1) * h * (2 if base.norm_bias else 1)
-    parts["norms"] += sum(base.gated_norms_by_layer) * 2 * linear(h, base.norm_gate_rank, False)
     parts["other"] += base.residual_scales_per_layer * base.num_hidden_layers * h
-    active_routed = 0
+    attention_bank = attention_expert_params(base)
+    parts["router"] += attention_bank["router"]
+    parts["routed_experts"] += attention_bank["routed_experts"]
+    active_routed = attention_bank["active"]
     moe_layers = set(moe.moe_layers) if moe else set()
     mlp_free = set(base.mlp_free_layers)
     for layer in range(base.num_hidden_layers):
@@ -422,12 +440,14 @@ class KvGroup:
 
 
 def attention_kv_group(config: ModelConfig, kind: str, layers: int, dtype_bytes: float) -> KvGroup:
-    """Full, sliding or chunked attention: K and V, `2 · kv_heads · head_dim` values per layer.
+    """Full, sliding or chunked attention: K and V, `kv_heads · (head_dim + value head dim)`
+    values per layer, with the KV heads of that kind (`BaseConfig.attention_by_kind`).
 
     Latent-attention (MLA) models describe their attention layers by one "mla" group instead.
     """
     base = config.base
-    per_layer = 2 * base.num_key_value_heads * base.head_dim
+    value_head_dim = base.value_head_dim or base.head_dim
+    per_layer = base.of_kind(kind).num_key_value_heads * (base.head_dim + value_head_dim)
     return KvGroup(
         kind=kind,
         layers=layers,

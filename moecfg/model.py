@@ -8,7 +8,7 @@ rules and renderers never branch on the family name.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 #: Attention kinds a layer can have; the KV cache and the layer map follow these.
@@ -96,6 +96,20 @@ class BlockIndexerConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class KindAttention:
+    """How the attention of the layers of one kind differs from the base's.
+
+    MiMo-V2-Flash's sliding layers have twice the KV heads of its full layers and one learned
+    sink per head, which the full layers lack. None keeps the base's value.
+    """
+
+    #: The layer kind (FULL_ATTENTION, SLIDING_ATTENTION, ...) this applies to.
+    kind: str
+    num_key_value_heads: int | None = None
+    attention_sinks: bool | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MlaConfig:
     """Multi-head latent attention (DeepSeek-V2/V3, Kimi-K2) in place of q/k/v projections.
 
@@ -123,10 +137,6 @@ class MlaConfig:
     output_gate_width: int = 0
     #: An RMSNorm of qk_rope_head_dim on the shared rotary key (dots3 `k_rope_only_layernorm`).
     rope_key_norm: bool = False
-    #: q_b_proj is replaced by `q_gate_proj` (A.X-K2): it reads the normed and the raw query
-    #: latent side by side (2 · q_lora_rank, unbiased) and emits, per head, the query and a
-    #: sigmoid gate of v_head_dim on the attention output.
-    fused_query_gate: bool = False
 
     @property
     def qk_head_dim(self) -> int:
@@ -171,6 +181,18 @@ class BaseConfig:
     qk_norm_sized_by_head_dim: bool = False
     #: One learned attention-sink logit per head per layer (gpt-oss `self_attn.sinks`).
     attention_sinks: bool = False
+    #: Width of each value head when it differs from head_dim (MiMo-V2-Flash: q/k 192, v 128):
+    #: v_proj's output per KV head, o_proj's input per head and the V half of the KV cache.
+    value_head_dim: int | None = None
+    #: The attention of the layer kinds that differ from the base (see KindAttention).
+    attention_by_kind: tuple[KindAttention, ...] = ()
+    #: Mixture of attention heads (JetMoE's MoA): q and o projections are a bank of this many
+    #: experts (q: h → kv heads · head_dim, o: back to h, unbiased), of which a router
+    #: Linear(h, experts) picks `attention_experts_per_tok` per token; k and v stay shared and
+    #: `attention_output_bias` is the bias after the experts. 0 for ordinary attention. The bank
+    #: is counted in routed_experts and its router in router, as the MLP's are.
+    attention_experts: int = 0
+    attention_experts_per_tok: int = 0
     #: Outputs per head of a separate unbiased gate projection on the attention output (Laguna's
     #: `g_proj`: 1 for one gate per head, head_dim for one per channel); 0 when there is none.
     attention_gate_per_head: int = 0
@@ -218,15 +240,22 @@ class BaseConfig:
     mlp_free_layers: tuple[int, ...] = ()
     #: The dense MLP is gate/up/down (SwiGLU); False for a plain up/down MLP (Nemotron-H relu²).
     mlp_gated: bool = True
-    #: Norms wrapped in a low-rank sigmoid gate read from their output (A.X-K2
-    #: `AXK2GatedRMSNorm`: `mlp.fc1` h → rank and `mlp.fc2` rank → h, unbiased), counted in
-    #: norms: the gate's rank, and how many of each layer's norms carry one (empty: none do).
-    norm_gate_rank: int = 0
-    gated_norms_by_layer: tuple[int, ...] = ()
 
     @property
     def gqa_group_size(self) -> int:
         return self.num_attention_heads // self.num_key_value_heads
+
+    def of_kind(self, kind: str) -> BaseConfig:
+        """The base as the layers of `kind` build their attention (`attention_by_kind`)."""
+        for override in self.attention_by_kind:
+            if override.kind == kind:
+                changes = {
+                    name: getattr(override, name)
+                    for name in ("num_key_value_heads", "attention_sinks")
+                    if getattr(override, name) is not None
+                }
+                return replace(self, **changes)
+        return self
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -288,6 +317,9 @@ class MoeConfig:
     #: An RMSNorm (hidden_size) on the MoE block's output, in each MoE layer (A.X-K1
     #: `mlp.post_mlp_layernorm`); counted in norms.
     output_norm: bool = False
+    #: One bias (hidden_size) added to the MoE block's output in each MoE layer (JetMoE
+    #: `mlp.bias`); every token uses it, so it is counted in other.
+    output_bias: bool = False
 
     def top_k(self, layer: int) -> int:
         """Experts each token uses in MoE layer `layer`."""

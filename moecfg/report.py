@@ -22,7 +22,7 @@ def _dataclass_dict(value: Any) -> dict[str, Any]:
     for f in dataclass_fields(value):
         item = getattr(value, f.name)
         if isinstance(item, tuple):
-            item = list(item)
+            item = [_dataclass_dict(x) if is_dataclass(x) else x for x in item]
         elif is_dataclass(item):
             item = _dataclass_dict(item)
         elif item is not None and hasattr(item, "items"):

@@ -22,6 +22,11 @@ from moecfg.metrics import PARTS
 #: First match wins; patterns are searched in the full parameter name.
 PART_PATTERNS: tuple[tuple[str, str], ...] = (
     ("shared_experts", r"\.shared_experts?\.|\.shared_expert_gate\.|\.shared_mlp\."),
+    # JetMoE: the attention experts' (MoA) router and output bias; the MLP's experts and bias.
+    ("router", r"\.(self_attention\.experts|mlp)\.router\.layer\.weight$"),
+    ("attention", r"\.self_attention\.(kv_proj\.weight|experts\.bias)$"),
+    ("routed_experts", r"\.mlp\.(input|output)_linear\.weight$"),
+    ("other", r"\.mlp\.bias$"),
     ("routed_experts", r"\.experts\."),
     ("router", r"\.(mlp|feed_forward|block_sparse_moe)\.(gate|router)\.(weight|bias)$"),
     ("router", r"\.ffn\.router\.layer\.weight$"),  # DBRX
@@ -43,7 +48,6 @@ PART_PATTERNS: tuple[tuple[str, str], ...] = (
     # Linear-attention and Mamba mixers stand where attention stands (metrics docstring).
     ("attention", r"\.(self_attn|attention|attn|linear_attn|mamba)\."),
     ("norms", r"\.mlp\.post_mlp_layernorm\.weight$"),  # A.X-K1
-    ("norms", r"_layernorm\.mlp\.fc[12]\.weight$"),  # A.X-K2's gated norms
     ("dense_mlp", r"\.(mlp|feed_forward)\."),
     ("embedding", r"(^|\.)(embed_tokens|wte)\."),
     ("lm_head", r"^lm_head\."),

@@ -69,13 +69,14 @@ FAMILY_MODULES: dict[str, str] = {
     "longcat_flash": "longcat_flash",
     "nemotron_h": "longtail_hybrid",
     "axk1": "longtail_axk",
-    "axk2": "longtail_axk",
     "beam": "longtail_beam",
     "bailing_hybrid": "longtail_hybrid",
     "kolibri1": "longtail_shared_expert",
     "flint": "longtail_shared_expert",
     "laguna": "longtail_shared_expert",
     "doge": "doge",
+    "mimo_v2_flash": "longtail_mimo",
+    "jetmoe": "longtail_jetmoe",
 }
 
 if TYPE_CHECKING:

@@ -108,6 +108,25 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
         if value in (0, [], None) and f"base.mla.{name}" not in report["provenance"]:
             continue  # a sub-feature this model does not have (e.g. no sparse-attention indexer)
         attention.add_row(f"mla.{name}", _value(value), _how(report, f"base.mla.{name}"))
+    if base.get("value_head_dim") is not None:
+        attention.add_row(
+            "value_head_dim", _value(base["value_head_dim"]), _how(report, "base.value_head_dim")
+        )
+    for override in base.get("attention_by_kind") or ():
+        differs = []
+        if override.get("num_key_value_heads") is not None:
+            differs.append(f"{override['num_key_value_heads']} KV heads")
+        if override.get("attention_sinks") is not None:
+            differs.append("sinks" if override["attention_sinks"] else "no sinks")
+        attention.add_row(
+            f"{override['kind']} layers", ", ".join(differs), _how(report, "base.attention_by_kind")
+        )
+    if base.get("attention_experts"):
+        attention.add_row(
+            "attention_experts (top-k of E)",
+            f"{base['attention_experts_per_tok']} of {base['attention_experts']}",
+            _how(report, "base.attention_experts"),
+        )
     console.print(attention)
 
     if moe is not None:

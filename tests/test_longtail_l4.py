@@ -1,0 +1,231 @@
+"""MiMo-V2-Flash, JetMoE and Kimi Linear: exact against transformers and readable through the CLI.
+
+Each case is transformers' own default config for the model type (what `tests/coverage.py`
+builds), with keys written over it where a case needs another path through the adapter; the
+source of each config is said next to it. The oracle is the transformers model on the meta
+device (tests/oracle.py); the KV-cache tests run a tiny model on the CPU and measure the cache
+transformers fills.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from moecfg.errors import ConfigError
+from moecfg.families import parse_config
+from moecfg.loading.files import RawConfig
+from moecfg.metrics import count_params, kv_cache
+from moecfg.model import FULL_ATTENTION, SLIDING_ATTENTION
+from tests.conftest import run_cli
+from tests.oracle import oracle_counts, require_oracle
+
+pytestmark = pytest.mark.oracle
+
+#: case → (model_type, keys written over transformers' default config, where they come from).
+CASES: dict[str, tuple[str, dict[str, Any], str]] = {
+    "mimo_v2_flash": (
+        "mimo_v2_flash",
+        {},
+        "transformers default, which has MiMo-V2-Flash's dimensions (48 layers, 256 experts, "
+        "top-8; 309B total / 15B active as Xiaomi publishes it)",
+    ),
+    "mimo_v2_flash-listed": (
+        "mimo_v2_flash",
+        {
+            "num_hidden_layers": 4,
+            "layer_types": [
+                SLIDING_ATTENTION,
+                FULL_ATTENTION,
+                SLIDING_ATTENTION,
+                SLIDING_ATTENTION,
+            ],
+            "mlp_layer_types": ["sparse", "dense", "sparse", "dense"],
+            "attention_bias": True,
+            "num_key_value_heads": 8,
+            "v_head_dim": 64,
+            "n_routed_experts": 32,
+            "n_group": 4,
+            "topk_group": 2,
+        },
+        "transformers default, 4 layers: listed attention and MLP kinds, biased q/k/v, 8 KV "
+        "heads (16 on sliding layers), 64-wide value heads, 32 experts in 4 groups",
+    ),
+    "jetmoe": ("jetmoe", {}, "transformers default (12 layers, 8 experts, top-2)"),
+    "jetmoe-8b": (
+        "jetmoe",
+        {"num_hidden_layers": 24},
+        "transformers default with JetMoE-8B's 24 layers (8B total / 2.2B active published)",
+    ),
+    "jetmoe-small": (
+        "jetmoe",
+        {
+            "num_local_experts": 4,
+            "num_experts_per_tok": 1,
+            "num_key_value_heads": 4,
+            "kv_channels": 64,
+            "tie_word_embeddings": False,
+            "num_attention_heads": None,
+        },
+        "transformers default with 4 experts, top-1, 4 KV heads of 64, untied embeddings",
+    ),
+}
+
+
+def case_config(case: str) -> dict[str, Any]:
+    require_oracle()
+    from tests.coverage import default_config_dict
+
+    model_type, overrides, _source = CASES[case]
+    config = {**json.loads(json.dumps(default_config_dict(model_type))), **overrides}
+    # A key set to None here means "absent", as a config written by other code would have it.
+    return {k: v for k, v in config.items() if not (v is None and k in overrides)}
+
+
+def parse(config: dict[str, Any]):
+    return parse_config(RawConfig(source="test", data=config))
+
+
+def moecfg_counts(config: dict[str, Any]) -> dict[str, int]:
+    counts = count_params(parse(config))
+    return {**counts.parts, "total": counts.total, "active": counts.active}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_counts_match_transformers(case: str, tmp_path: Path) -> None:
+    config = case_config(case)
+    assert moecfg_counts(config) == oracle_counts(config, tmp_path)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_inspect_in_both_formats(case: str, tmp_path: Path) -> None:
+    config = case_config(case)
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(config))
+    expected = moecfg_counts(config)
+
+    as_json = run_cli("inspect", str(path), "--format", "json")
+    assert as_json.exit_code == 0, as_json
+    report = as_json.json()
+    assert report["family"] == CASES[case][0]
+    assert (report["params"]["total"], report["params"]["active"]) == (
+        expected["total"],
+        expected["active"],
+    )
+
+    as_table = run_cli("inspect", str(path))
+    assert as_table.exit_code == 0, as_table
+    assert f"{expected['total']:,}" in as_table.stdout
+    assert f"{expected['active']:,}" in as_table.stdout
+
+
+def parse_error(config: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as error:
+        parse(config)
+    return error.value.message
+
+
+def cache_bytes_per_token_by_layer(config: dict[str, Any], tokens: int = 3) -> list[int]:
+    """What transformers' cache holds per token in each layer after a forward of `tokens`, at
+    2 bytes a value: a tiny model of `config` run on the CPU."""
+    torch, transformers = require_oracle()
+    hf_config = transformers.AutoConfig.for_model(**config)
+    torch.manual_seed(0)
+    model = transformers.AutoModelForCausalLM.from_config(hf_config).eval()
+    with torch.no_grad():
+        out = model(torch.arange(tokens).unsqueeze(0), use_cache=True)
+    sizes = []
+    for layer in out.past_key_values.layers:
+        stored = layer.keys.numel() + layer.values.numel()
+        sizes.append(2 * stored // tokens)
+    return sizes
+
+
+# --- MiMo-V2-Flash ---
+
+#: A MiMo-V2-Flash small enough to run: 2 KV heads on full layers (4 on sliding), q/k heads of
+#: 16 and value heads of 8.
+TINY_MIMO = {
+    "model_type": "mimo_v2_flash",
+    "vocab_size": 32,
+    "hidden_size": 32,
+    "intermediate_size": 16,
+    "moe_intermediate_size": 8,
+    "num_hidden_layers": 3,
+    "num_attention_heads": 4,
+    "num_key_value_heads": 2,
+    "head_dim": 16,
+    "v_head_dim": 8,
+    "n_routed_experts": 4,
+    "num_experts_per_tok": 2,
+    "layer_types": [FULL_ATTENTION, SLIDING_ATTENTION, SLIDING_ATTENTION],
+}
+
+
+def test_mimo_kv_cache_follows_each_kind_kv_heads_and_value_width() -> None:
+    """Full layers cache 2 KV heads, sliding layers 4, each K of 16 values and V of 8."""
+    measured = cache_bytes_per_token_by_layer(TINY_MIMO)
+    groups = {group.kind: group for group in kv_cache(parse(TINY_MIMO))}
+    assert measured == [2 * 2 * (16 + 8), 2 * 4 * (16 + 8), 2 * 4 * (16 + 8)]
+    assert groups[FULL_ATTENTION].bytes_per_token == measured[0]
+    assert groups[SLIDING_ATTENTION].bytes_per_token == measured[1] + measured[2]
+    assert groups[SLIDING_ATTENTION].window == 129
+
+
+def test_mimo_sliding_window_size_is_the_window_minus_the_query() -> None:
+    config = parse({**TINY_MIMO, "sliding_window_size": 128})
+    assert config.base.sliding_window == 129
+    assert config.provenance["base.sliding_window"] == "derived"
+
+
+def test_mimo_null_routed_scaling_factor_is_one() -> None:
+    """The released config stores `routed_scaling_factor: null`; transformers reads it as 1."""
+    config = parse({**TINY_MIMO, "routed_scaling_factor": None})
+    assert config.moe.routed_scaling_factor == 1.0
+
+
+def test_mimo_names_an_unknown_attention_kind() -> None:
+    config = {**TINY_MIMO, "layer_types": [FULL_ATTENTION, "linear_attention", FULL_ATTENTION]}
+    assert parse_error(config) == (
+        "invalid value for 'layer_types[1]': "
+        '"linear_attention" is not one of full_attention, sliding_attention'
+    )
+
+
+def test_mimo_names_an_unknown_mlp_kind() -> None:
+    config = {**TINY_MIMO, "mlp_layer_types": ["dense", "moe", "sparse"]}
+    assert parse_error(config) == (
+        "invalid value for 'mlp_layer_types[1]': \"moe\" is not one of dense, sparse"
+    )
+
+
+# --- JetMoE ---
+
+
+def test_jetmoe_derives_attention_heads_and_warns_on_another_value() -> None:
+    config = parse({**case_config("jetmoe"), "num_attention_heads": 12})
+    assert config.base.num_attention_heads == 32
+    assert config.provenance["base.num_attention_heads"] == "derived"
+    assert config.warnings == (
+        "num_attention_heads (12) is ignored by transformers' jetmoe, which uses "
+        "num_key_value_heads × num_experts_per_tok (32)",
+    )
+
+
+def test_jetmoe_active_counts_the_attention_experts_a_token_uses() -> None:
+    """Per layer a token uses 2 of 8 attention experts (q and o: 2 · 2048 · 16 · 128 each) and
+    2 of 8 MLP experts (3 · 2048 · 5632 each)."""
+    counts = count_params(parse(case_config("jetmoe")))
+    attention_expert, mlp_expert = 2 * 2048 * 16 * 128, 3 * 2048 * 5632
+    assert counts.parts["routed_experts"] == 12 * 8 * (attention_expert + mlp_expert)
+    assert counts.total - counts.active == 12 * 6 * (attention_expert + mlp_expert)
+
+
+def test_jetmoe_refuses_more_picks_than_experts() -> None:
+    config = {**case_config("jetmoe"), "num_experts_per_tok": 9}
+    assert parse_error(config) == (
+        "invalid value for 'num_experts_per_tok': 9 exceeds the number of experts (8)"
+    )
