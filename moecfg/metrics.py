@@ -246,10 +246,14 @@ def mla_attention_params(base: BaseConfig, mla: MlaConfig) -> int:
     if mla.q_lora_rank is None:
         query = linear(h, q_out, False)
     else:
+        # A.X-K2's q_gate_proj reads both query latents and also emits a v_head_dim gate per head.
+        q_in, q_width = mla.q_lora_rank, q_out
+        if mla.fused_query_gate:
+            q_in, q_width = 2 * mla.q_lora_rank, q_out + heads * mla.v_head_dim
         query = (
             linear(h, mla.q_lora_rank, base.attention_bias)
             + mla.q_lora_rank
-            + linear(mla.q_lora_rank, q_out, False)
+            + linear(q_in, q_width, False)
         )
     key_value = (
         linear(h, mla.kv_lora_rank + mla.qk_rope_head_dim, base.attention_bias)
@@ -364,6 +368,7 @@ def count_params(config: ModelConfig) -> ParamCounts:
     parts["attention"] += block_indexer_params(base)
     parts["other"] += hyper_connection_params(base)
     parts["norms"] = (base.norms_per_layer * base.num_hidden_layers + 1) * h * (2 if base.norm_bias else 1)
+    parts["norms"] += sum(base.gated_norms_by_layer) * 2 * linear(h, base.norm_gate_rank, False)
     parts["other"] += base.residual_scales_per_layer * base.num_hidden_layers * h
     attention_bank = attention_expert_params(base)
     parts["router"] += attention_bank["router"]

@@ -137,6 +137,10 @@ class MlaConfig:
     output_gate_width: int = 0
     #: An RMSNorm of qk_rope_head_dim on the shared rotary key (dots3 `k_rope_only_layernorm`).
     rope_key_norm: bool = False
+    #: q_b_proj is replaced by `q_gate_proj` (A.X-K2): it reads the normed and the raw query
+    #: latent side by side (2 · q_lora_rank, unbiased) and emits, per head, the query and a
+    #: sigmoid gate of v_head_dim on the attention output.
+    fused_query_gate: bool = False
 
     @property
     def qk_head_dim(self) -> int:
@@ -240,6 +244,11 @@ class BaseConfig:
     mlp_free_layers: tuple[int, ...] = ()
     #: The dense MLP is gate/up/down (SwiGLU); False for a plain up/down MLP (Nemotron-H relu²).
     mlp_gated: bool = True
+    #: Norms wrapped in a low-rank sigmoid gate read from their output (A.X-K2
+    #: `AXK2GatedRMSNorm`: `mlp.fc1` h → rank and `mlp.fc2` rank → h, unbiased), counted in
+    #: norms: the gate's rank, and how many of each layer's norms carry one (empty: none do).
+    norm_gate_rank: int = 0
+    gated_norms_by_layer: tuple[int, ...] = ()
 
     @property
     def gqa_group_size(self) -> int:

@@ -48,6 +48,7 @@ PART_PATTERNS: tuple[tuple[str, str], ...] = (
     # Linear-attention and Mamba mixers stand where attention stands (metrics docstring).
     ("attention", r"\.(self_attn|attention|attn|linear_attn|mamba)\."),
     ("norms", r"\.mlp\.post_mlp_layernorm\.weight$"),  # A.X-K1
+    ("norms", r"_layernorm\.mlp\.fc[12]\.weight$"),  # A.X-K2's gated norms
     ("dense_mlp", r"\.(mlp|feed_forward)\."),
     ("embedding", r"(^|\.)(embed_tokens|wte)\."),
     ("lm_head", r"^lm_head\."),

@@ -69,6 +69,7 @@ FAMILY_MODULES: dict[str, str] = {
     "longcat_flash": "longcat_flash",
     "nemotron_h": "longtail_hybrid",
     "axk1": "longtail_axk",
+    "axk2": "longtail_axk",
     "beam": "longtail_beam",
     "bailing_hybrid": "longtail_hybrid",
     "kolibri1": "longtail_shared_expert",
