@@ -105,6 +105,12 @@ def attention_params(base: BaseConfig) -> int:
         params += h + base.num_key_value_heads * (h // base.num_attention_heads)
     elif base.qk_norm:
         params += 2 * d
+    if base.kv_projections < 2:
+        # Gemma 4: a layer whose values are its keys has no v_proj; one that reuses an earlier
+        # layer's keys and values has no k_proj and no k_norm either.
+        params -= (2 - base.kv_projections) * linear(h, kv_out, base.attention_bias)
+        if base.qk_norm and base.kv_projections == 0:
+            params -= d
     if base.attention_sinks:
         params += base.num_attention_heads
     if base.attention_gate_per_head:
@@ -144,11 +150,25 @@ def mla_attention_params(base: BaseConfig, mla: MlaConfig) -> int:
     return query + key_value + linear(heads * mla.v_head_dim, h, base.attention_output_bias)
 
 
+#: BaseConfig fields a family may give layer by layer, and the tuple that gives them.
+PER_LAYER_FIELDS = (
+    ("num_attention_heads", "attention_heads_by_layer"),
+    ("head_dim", "head_dim_by_layer"),
+    ("num_key_value_heads", "kv_heads_by_layer"),
+    ("kv_projections", "kv_projections_by_layer"),
+    ("intermediate_size", "intermediate_size_by_layer"),
+)
+
+
 def layer_base(base: BaseConfig, layer: int) -> BaseConfig:
-    """The base as layer `layer` builds its attention: its own query heads when they vary."""
-    if not base.attention_heads_by_layer:
-        return base
-    return replace(base, num_attention_heads=base.attention_heads_by_layer[layer])
+    """The base as layer `layer` builds it: its own query heads, head size, KV heads, K/V
+    projections and dense MLP width where those vary between layers (PER_LAYER_FIELDS)."""
+    changes = {
+        name: getattr(base, by_layer)[layer]
+        for name, by_layer in PER_LAYER_FIELDS
+        if getattr(base, by_layer)
+    }
+    return replace(base, **changes) if changes else base
 
 
 def linear_attention_params(hidden_size: int, mixer: LinearAttentionConfig) -> int:
@@ -297,6 +317,23 @@ def block_indexer_params(base: BaseConfig) -> int:
     return len(indexer.layers) * per_layer
 
 
+def per_layer_input_params(base: BaseConfig) -> dict[str, int]:
+    """The per-layer input embeddings (Gemma 4 PLE) by part; all zero when the model has none.
+
+    The table is an embedding (a lookup, like `embed_tokens`); the model-level projection and
+    each layer's gate and projection are Linears counted in `other`; their RMSNorms in `norms`.
+    """
+    ple = base.per_layer_input
+    if ple is None:
+        return {}
+    h, layers = base.hidden_size, base.num_hidden_layers
+    return {
+        "embedding": ple.vocab_size * layers * ple.width,
+        "other": linear(h, layers * ple.width, False) + layers * 2 * linear(h, ple.width, False),
+        "norms": ple.width + layers * h,
+    }
+
+
 def hyper_connection_params(base: BaseConfig) -> int:
     """The hyper-connection maps: two per layer (around attention and the MLP) and the head."""
     hc = base.hyper_connections
@@ -337,7 +374,9 @@ def moe_layer_params(hidden_size: int, moe: MoeConfig) -> dict[str, int]:
         if moe.shared_expert_gate:
             shared += hidden_size
     return {
-        "router": linear(hidden_size, moe.router_outputs or moe.num_experts, moe.router_bias),
+        "router": linear(hidden_size, moe.router_outputs or moe.num_experts, moe.router_bias)
+        + (hidden_size if moe.router_input_scale else 0)
+        + (moe.num_experts if moe.router_expert_scale else 0),
         "routed_experts": moe.num_experts * expert_params(hidden_size, moe)
         + moe.gate_up_only_experts * 2 * linear(hidden_size, moe.expert_intermediate_size, moe.expert_bias),
         "shared_experts": shared,
@@ -370,6 +409,8 @@ def count_params(config: ModelConfig) -> ParamCounts:
     parts["norms"] = (base.norms_per_layer * base.num_hidden_layers + 1) * h * (2 if base.norm_bias else 1)
     parts["norms"] += sum(base.gated_norms_by_layer) * 2 * linear(h, base.norm_gate_rank, False)
     parts["other"] += base.residual_scales_per_layer * base.num_hidden_layers * h
+    for part, value in per_layer_input_params(base).items():
+        parts[part] += value
     attention_bank = attention_expert_params(base)
     parts["router"] += attention_bank["router"]
     parts["routed_experts"] += attention_bank["routed_experts"]
@@ -388,8 +429,9 @@ def count_params(config: ModelConfig) -> ParamCounts:
                 parts["norms"] += h
         # Doge and Gemma 4 run the dense MLP beside the experts of an MoE layer.
         if not in_moe_layer or (moe is not None and moe.dense_mlp_in_moe_layers):
-            assert base.intermediate_size is not None, "dense layer without a dense MLP width"
-            parts["dense_mlp"] += mlp_params(h, base.intermediate_size, base.mlp_bias, base.mlp_gated)
+            width = layer_base(base, layer).intermediate_size
+            assert width is not None, "dense layer without a dense MLP width"
+            parts["dense_mlp"] += mlp_params(h, width, base.mlp_bias, base.mlp_gated)
     total = sum(parts.values())
     return ParamCounts(
         parts=parts,
@@ -461,6 +503,24 @@ def attention_kv_group(config: ModelConfig, kind: str, layers: int, dtype_bytes:
     )
 
 
+def layered_attention_kv_group(
+    config: ModelConfig, kind: str, layers: list[int], dtype_bytes: float
+) -> KvGroup:
+    """The attention layers of one kind, each cached as `attention_kv_group` caches it with that
+    layer's own head size and KV heads (`layer_base`: Gemma 4's full layers differ), summed."""
+    values = sum(
+        attention_kv_group(replace(config, base=layer_base(config.base, layer)), kind, 1, 1)
+        .bytes_per_token
+        for layer in layers
+    )
+    return KvGroup(
+        kind=kind,
+        layers=len(layers),
+        bytes_per_token=int(values * dtype_bytes),
+        window=layer_window(config.base, kind),
+    )
+
+
 def layer_window(base: BaseConfig, kind: str) -> int | None:
     """The most tokens a layer of `kind` keeps cached: its sliding window or attention chunk.
 
@@ -521,11 +581,14 @@ def mamba_state(mixer: MambaConfig) -> int:
 def kv_cache(config: ModelConfig, dtype_bytes: float = KV_DTYPE_BYTES) -> tuple[KvGroup, ...]:
     """One group per layer kind, in the order the kinds first appear in `layer_types`."""
     base = config.base
-    layers_by_kind: dict[str, int] = {}
-    for kind in layer_kinds(base):
-        layers_by_kind[kind] = layers_by_kind.get(kind, 0) + 1
+    layers_by_kind: dict[str, list[int]] = {}
+    for layer, kind in enumerate(layer_kinds(base)):
+        # A layer reusing an earlier layer's keys and values (Gemma 4) adds nothing to the cache.
+        if layer_base(base, layer).kv_projections:
+            layers_by_kind.setdefault(kind, []).append(layer)
     groups = []
-    for kind, layers in layers_by_kind.items():
+    for kind, indices in layers_by_kind.items():
+        layers = len(indices)
         if kind == NO_MIXER:
             continue
         if kind in (LINEAR_ATTENTION, MAMBA):
@@ -541,7 +604,7 @@ def kv_cache(config: ModelConfig, dtype_bytes: float = KV_DTYPE_BYTES) -> tuple[
         elif base.mla is not None:
             groups.append(mla_kv_group(base.mla, layers, base.num_attention_heads, dtype_bytes))
         else:
-            groups.append(attention_kv_group(config, kind, layers, dtype_bytes))
+            groups.append(layered_attention_kv_group(config, kind, indices, dtype_bytes))
     return tuple(groups)
 
 

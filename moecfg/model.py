@@ -82,6 +82,21 @@ class HyperConnectionConfig:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PerLayerInputConfig:
+    """Per-layer input embeddings (Gemma 4 "PLE"): each token also looks up a `width`-wide
+    vector for every decoder layer, which the layer gates into its residual stream.
+
+    Model level: one table of `vocab_size` × (layers · width), an embedding lookup counted in
+    `embedding`; `per_layer_model_projection` h → layers · width (in `other`) and an RMSNorm of
+    width. Each layer: `per_layer_input_gate` h → width and `per_layer_projection` width → h
+    (unbiased, in `other`) and an RMSNorm of h (`post_per_layer_input_norm`).
+    """
+
+    vocab_size: int
+    width: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BlockIndexerConfig:
     """A lightning indexer read from the hidden state, on the layers listed (MiniMax-M3).
 
@@ -206,6 +221,23 @@ class BaseConfig:
     #: Query heads of each layer when they differ between layers (Laguna's
     #: `num_attention_heads_per_layer`); empty when every layer has `num_attention_heads`.
     attention_heads_by_layer: tuple[int, ...] = ()
+    #: Head size / KV heads of each layer when they differ between layers (Gemma 4's
+    #: full-attention layers use `global_head_dim` and `num_global_key_value_heads`); empty when
+    #: every layer has `head_dim` / `num_key_value_heads`.
+    head_dim_by_layer: tuple[int, ...] = ()
+    kv_heads_by_layer: tuple[int, ...] = ()
+    #: Key/value projections of an attention layer: 2 (k_proj and v_proj), 1 when the values
+    #: are the keys (Gemma 4 `attention_k_eq_v`: no v_proj, yet K and V are both cached), 0 when
+    #: the layer reuses an earlier layer's keys and values (Gemma 4's last
+    #: `num_kv_shared_layers`: no k_proj, v_proj or k_norm, and nothing in the KV cache).
+    kv_projections: int = 2
+    #: kv_projections of each layer when it differs between layers; empty when uniform.
+    kv_projections_by_layer: tuple[int, ...] = ()
+    #: Width of each layer's dense MLP when it differs between layers (Gemma 4's KV-sharing
+    #: layers with `use_double_wide_mlp`); empty when every layer has `intermediate_size`.
+    intermediate_size_by_layer: tuple[int, ...] = ()
+    #: Per-layer input embeddings, when the model has them (see PerLayerInputConfig).
+    per_layer_input: PerLayerInputConfig | None = None
     #: The attention output gate carries one learned bias per head (Beam `self_attn.gate_bias`).
     attention_gate_bias: bool = False
     #: The layer norms are LayerNorm with a bias (weight + bias per norm), not RMSNorm.
@@ -294,6 +326,10 @@ class MoeConfig:
     #: Width of the router Linear when it is not one logit per expert: Doge's product-key router
     #: scores 2 · ⌊√E⌋ keys and combines them into E experts.
     router_outputs: int | None = None
+    #: A learned hidden_size-wide scale on the router's (normed) input and a learned scale per
+    #: expert on the routing weights (Gemma 4 `router.scale`, `router.per_expert_scale`).
+    router_input_scale: bool = False
+    router_expert_scale: bool = False
     #: How the k experts are picked, when the family's router has more than one way: DeepSeek-V2
     #: "greedy" / "group_limited_greedy" (max score per group); "noaux_tc" is DeepSeek-V3's
     #: group-limited pick on bias-corrected scores (top-2 sum per group).

@@ -76,6 +76,8 @@ FAMILY_MODULES: dict[str, str] = {
     "flint": "longtail_shared_expert",
     "laguna": "longtail_shared_expert",
     "doge": "doge",
+    "gemma4_text": "gemma4",
+    "gemma4": "gemma4",
     "mimo_v2_flash": "longtail_mimo",
     "jetmoe": "longtail_jetmoe",
 }
