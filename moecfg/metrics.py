@@ -185,10 +185,16 @@ def linear_attention_params(hidden_size: int, mixer: LinearAttentionConfig) -> i
     if mixer.kind == "lightning":
         return linear(h, 3 * value_dim, False) + 2 * linear(h, value_dim, False) + value_dim
     if mixer.kind == "kda":
-        # Kimi delta attention (Bailing hybrid): q/k/v, forget-gate f_proj and output g_proj
-        # (h → H·d each), b_proj (h → H), conv over q/k/v, A_log (H), dt_bias (H·d), o_norm (d).
+        # Kimi delta attention: q/k/v (h → H·d each), the forget and output gates (h → H·d, or
+        # through rank gate_rank: Kimi Linear), b_proj (h → H), conv over q/k/v, A_log (H),
+        # dt_bias (H·d), o_norm (d).
+        if mixer.gate_rank:
+            gate = linear(h, mixer.gate_rank, False) + linear(mixer.gate_rank, value_dim, False)
+        else:
+            gate = linear(h, value_dim, False)
         return (
-            5 * linear(h, value_dim, False)
+            3 * linear(h, value_dim, False)
+            + 2 * gate
             + linear(h, mixer.num_value_heads, False)
             + 3 * value_dim * mixer.conv_kernel_size
             + mixer.num_value_heads

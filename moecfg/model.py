@@ -40,6 +40,10 @@ class LinearAttentionConfig:
     value_head_dim: int
     #: Width of the depthwise causal convolution over q, k and v; 0 when the mixer has none.
     conv_kernel_size: int = 0
+    #: "kda" only: the forget and output gates are rank-`gate_rank` pairs (f_a_proj h → r,
+    #: f_b_proj r → H·d; g_a/g_b likewise: Kimi Linear, r = head_dim); 0 when each is one
+    #: h → H·d projection (Bailing hybrid).
+    gate_rank: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

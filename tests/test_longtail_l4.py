@@ -72,6 +72,49 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
         },
         "transformers default with 4 experts, top-1, 4 KV heads of 64, untied embeddings",
     ),
+    "kimi_linear": (
+        "kimi_linear",
+        {},
+        "transformers default, which has Kimi-Linear-48B-A3B's dimensions (27 layers, 256 "
+        "experts, top-8; 48B total / 3B active as Moonshot publishes it)",
+    ),
+    "kimi_linear-checkpoint-keys": (
+        "kimi_linear",
+        {
+            "num_hidden_layers": 5,
+            "layer_types": None,
+            "mlp_layer_types": None,
+            "linear_num_heads": None,
+            "linear_head_dim": None,
+            "linear_conv_kernel_dim": None,
+            "linear_attn_config": {
+                "full_attn_layers": [2, 4],
+                "kda_layers": [1, 3, 5],
+                "num_heads": 16,
+                "head_dim": 64,
+                "short_conv_kernel_size": 3,
+            },
+            "first_k_dense_replace": 2,
+            "q_lora_rank": 256,
+            "attention_bias": True,
+        },
+        "transformers default, 5 layers scheduled by the checkpoint's linear_attn_config "
+        "(1-based layer lists, KDA heads), two dense layers, a query latent, biased attention",
+    ),
+    "kimi_linear-listed": (
+        "kimi_linear",
+        {
+            "num_hidden_layers": 4,
+            "layer_types": [FULL_ATTENTION, "linear_attention", "linear_attention", FULL_ATTENTION],
+            "mlp_layer_types": ["sparse", "dense", "sparse", "sparse"],
+            "num_experts": 16,
+            "num_expert_group": 4,
+            "topk_group": 2,
+            "num_shared_experts": 2,
+        },
+        "transformers default, 4 layers: listed attention and MLP kinds, 16 experts in 4 "
+        "groups, two shared experts",
+    ),
 }
 
 
@@ -128,9 +171,9 @@ def parse_error(config: dict[str, Any]) -> str:
     return error.value.message
 
 
-def cache_bytes_per_token_by_layer(config: dict[str, Any], tokens: int = 3) -> list[int]:
-    """What transformers' cache holds per token in each layer after a forward of `tokens`, at
-    2 bytes a value: a tiny model of `config` run on the CPU."""
+def measured_cache(config: dict[str, Any], tokens: int = 3) -> list[tuple[int, int]]:
+    """What transformers' cache holds in each layer after a forward of `tokens`, at 2 bytes a
+    value: (bytes per token, fixed state bytes). A tiny model of `config` run on the CPU."""
     torch, transformers = require_oracle()
     hf_config = transformers.AutoConfig.for_model(**config)
     torch.manual_seed(0)
@@ -139,8 +182,11 @@ def cache_bytes_per_token_by_layer(config: dict[str, Any], tokens: int = 3) -> l
         out = model(torch.arange(tokens).unsqueeze(0), use_cache=True)
     sizes = []
     for layer in out.past_key_values.layers:
-        stored = layer.keys.numel() + layer.values.numel()
-        sizes.append(2 * stored // tokens)
+        if hasattr(layer, "conv_states"):
+            states = [*layer.conv_states.values(), *layer.recurrent_states.values()]
+            sizes.append((0, 2 * sum(state.numel() for state in states)))
+        else:
+            sizes.append((2 * (layer.keys.numel() + layer.values.numel()) // tokens, 0))
     return sizes
 
 
@@ -167,7 +213,7 @@ TINY_MIMO = {
 
 def test_mimo_kv_cache_follows_each_kind_kv_heads_and_value_width() -> None:
     """Full layers cache 2 KV heads, sliding layers 4, each K of 16 values and V of 8."""
-    measured = cache_bytes_per_token_by_layer(TINY_MIMO)
+    measured = [per_token for per_token, _state in measured_cache(TINY_MIMO)]
     groups = {group.kind: group for group in kv_cache(parse(TINY_MIMO))}
     assert measured == [2 * 2 * (16 + 8), 2 * 4 * (16 + 8), 2 * 4 * (16 + 8)]
     assert groups[FULL_ATTENTION].bytes_per_token == measured[0]
@@ -228,4 +274,66 @@ def test_jetmoe_refuses_more_picks_than_experts() -> None:
     config = {**case_config("jetmoe"), "num_experts_per_tok": 9}
     assert parse_error(config) == (
         "invalid value for 'num_experts_per_tok': 9 exceeds the number of experts (8)"
+    )
+
+
+# --- Kimi Linear ---
+
+#: A Kimi Linear small enough to run: KDA, MLA and KDA layers.
+TINY_KIMI = {
+    "model_type": "kimi_linear",
+    "vocab_size": 32,
+    "pad_token_id": None,
+    "bos_token_id": None,
+    "eos_token_id": None,
+    "hidden_size": 32,
+    "intermediate_size": 16,
+    "moe_intermediate_size": 8,
+    "num_hidden_layers": 3,
+    "num_attention_heads": 2,
+    "num_key_value_heads": 2,
+    "kv_lora_rank": 16,
+    "qk_nope_head_dim": 8,
+    "qk_rope_head_dim": 4,
+    "v_head_dim": 8,
+    "linear_num_heads": 2,
+    "linear_head_dim": 8,
+    "linear_conv_kernel_dim": 4,
+    "num_experts": 4,
+    "num_experts_per_token": 2,
+    "layer_types": ["linear_attention", FULL_ATTENTION, "linear_attention"],
+}
+
+
+def test_kimi_linear_cache_is_a_latent_on_mla_layers_and_a_state_on_kda_layers() -> None:
+    """MLA keeps kv_lora_rank + qk_rope_head_dim (16 + 4) values a token; KDA a conv state of
+    3 · 2 heads · 8 by 4 taps and a recurrent state of 2 heads · 8 · 8, however long the text."""
+    measured = measured_cache(TINY_KIMI)
+    groups = {group.kind: group for group in kv_cache(parse(TINY_KIMI))}
+    assert measured == [
+        (0, 2 * (48 * 4 + 2 * 8 * 8)),
+        (2 * (16 + 4), 0),
+        (0, 2 * (48 * 4 + 2 * 8 * 8)),
+    ]
+    assert (groups["mla"].layers, groups["mla"].bytes_per_token) == (1, measured[1][0])
+    linear = groups["linear_attention"]
+    assert (linear.layers, linear.state_bytes) == (2, measured[0][1] + measured[2][1])
+
+
+def test_kimi_linear_names_a_layer_outside_the_model() -> None:
+    config = {
+        **case_config("kimi_linear-checkpoint-keys"),
+        "linear_attn_config": {"full_attn_layers": [2, 6], "kda_layers": [1, 3, 4, 5]},
+    }
+    assert parse_error(config) == (
+        "invalid value for 'linear_attn_config.full_attn_layers[1]': "
+        "layer 6 is outside 1..5 (the list counts layers from 1)"
+    )
+
+
+def test_kimi_linear_names_an_unknown_attention_kind() -> None:
+    config = {**TINY_KIMI, "layer_types": ["linear_attention", "sliding_attention", FULL_ATTENTION]}
+    assert parse_error(config) == (
+        "invalid value for 'layer_types[1]': "
+        '"sliding_attention" is not one of "full_attention", "linear_attention"'
     )

@@ -82,6 +82,7 @@ FAMILY_MODULES: dict[str, str] = {
     "gemma4": "gemma4",
     "mimo_v2_flash": "longtail_mimo",
     "jetmoe": "longtail_jetmoe",
+    "kimi_linear": "longtail_kimi_linear",
 }
 
 if TYPE_CHECKING:

@@ -14,7 +14,14 @@ As transformers 5 builds `jetmoe`:
 
 from __future__ import annotations
 
-from moecfg.families.base import BASE_FIELDS, Family, Parsed, field_table, read_rope_scaling, read_top_k
+from moecfg.families.base import (
+    BASE_FIELDS,
+    Family,
+    Parsed,
+    field_table,
+    read_rope_scaling,
+    read_top_k,
+)
 from moecfg.families.fields import Field, Reader, flag, size
 from moecfg.model import FULL_ATTENTION, BaseConfig, MoeConfig
 
@@ -26,7 +33,10 @@ FIELDS = {
         size("base.head_dim", "kv_channels", default=128, aliases=("head_dim",)),
         #: Read only to say that transformers replaces it.
         Field(
-            "base.num_attention_heads", "num_attention_heads", default=None, minimum=1,
+            "base.num_attention_heads",
+            "num_attention_heads",
+            default=None,
+            minimum=1,
             nullable=True,
         ),
         size("base.vocab_size", "vocab_size"),
