@@ -18,6 +18,7 @@ from typing import Any
 from moecfg.errors import ConfigError, MoecfgError
 from moecfg.families.base import Family
 from moecfg.families.fields import Field, check_value
+from moecfg.metrics import PER_LAYER_FIELDS
 from moecfg.model import FULL_ATTENTION, BaseConfig, ModelConfig, MoeConfig
 
 #: Provenance recorded for a field the user set on the command line.
@@ -196,6 +197,16 @@ def _propagate(
         schedule = resize_schedule(list(zip(kinds, top_k, strict=True)), layers)
         base = replace(base, layer_types=tuple(kind for kind, _ in schedule))
         touched.add("base.layer_types")
+        # Shapes given layer by layer (head sizes, KV heads, MLP widths) follow the kinds.
+        by_layer = [name for _, name in PER_LAYER_FIELDS if getattr(old, name)]
+        if by_layer:
+            rows = list(zip(kinds, *(getattr(old, name) for name in by_layer), strict=True))
+            resized = resize_schedule(rows, layers)
+            base = replace(
+                base,
+                **{name: tuple(row[1 + i] for row in resized) for i, name in enumerate(by_layer)},
+            )
+            touched.update(f"base.{name}" for name in by_layer)
         if moe is not None:
             moe = replace(
                 moe,

@@ -303,3 +303,16 @@ def test_multimodal_errors_name_the_text_config_key() -> None:
         "invalid value for 'text_config.num_kv_shared_layers': 30 shared layers leave no earlier "
         "sliding_attention, full_attention layer to reuse"
     )
+
+
+def test_what_if_layer_count_resizes_the_per_layer_shapes(tmp_path: Path) -> None:
+    """`--set num_hidden_layers` truncates the per-layer head sizes, KV heads and K/V
+    projections with the layer kinds, as it truncates the schedule."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(case_config("everything")))
+    result = run_cli("inspect", str(path), "--set", "num_hidden_layers=12", "--format", "json")
+    assert result.exit_code == 0, result
+    base = result.json()["base"]
+    assert base["kv_projections_by_layer"] == [2, 2, 2, 2, 2, 1] * 2
+    assert base["head_dim_by_layer"] == [256] * 5 + [512] + [256] * 5 + [512]
+    assert base["intermediate_size_by_layer"] == [9216] * 12
