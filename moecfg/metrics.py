@@ -397,6 +397,67 @@ def moe_layer_params(hidden_size: int, moe: MoeConfig) -> dict[str, int]:
     }
 
 
+def attention_extra_params(base: BaseConfig, kind: str) -> int:
+    """What one attention layer of `kind` holds beyond `attention_params`: its key/value short
+    convolutions, relative position bias, channel gate, projected sinks and L2-clip scales
+    (Inkling, Inkling 2)."""
+    if kind in (LINEAR_ATTENTION, MAMBA, NO_MIXER):
+        return 0
+    h, heads = base.hidden_size, base.num_attention_heads
+    params = 0
+    conv = base.short_conv
+    if conv is not None:
+        taps = base.num_key_value_heads * base.head_dim * conv.kernel_size
+        if kind in conv.dynamic_kinds:
+            taps += linear(h, base.num_key_value_heads * conv.kernel_size, False)
+        params += 2 * taps
+    relative = base.relative_logits
+    if relative is not None:
+        extent = base.sliding_window if kind == SLIDING_ATTENTION else relative.extent
+        assert extent is not None, "sliding relative logits without a window"
+        params += linear(h, heads * relative.width, False) + relative.width * extent
+        if base.l2_clip_scales:
+            params += heads * relative.width
+    if base.attention_channel_gate:
+        params += linear(h, heads * base.head_dim, False)
+    if base.attention_sink_proj:
+        params += linear(h, heads, False)
+    if base.l2_clip_scales:
+        params += heads * base.head_dim
+    return params
+
+
+def block_extra_params(config: ModelConfig) -> dict[str, int]:
+    """The modules some decoders add around the Llama-style block, by part, all layers together.
+
+    Attention: `attention_extra_params` of each layer. Other: the short convolutions over each
+    layer's attention and MLP outputs, and the attention-residual queries. Norms: the embedding
+    norm and the extra q/k/v input norms. Router and dense_mlp: their learned output scalars.
+    """
+    base, moe = config.base, config.moe
+    h = base.hidden_size
+    parts = dict.fromkeys(PARTS, 0)
+    residuals = base.attention_residuals
+    parts["norms"] += h if base.embedding_norm else 0
+    parts["other"] += h if residuals is not None else 0
+    dense_layers = set(config.dense_layers)
+    moe_layers = set(moe.moe_layers) if moe is not None else set()
+    for layer, kind in enumerate(layer_kinds(base)):
+        parts["attention"] += attention_extra_params(layer_base(base, layer).of_kind(kind), kind)
+        if base.short_conv is not None:
+            parts["other"] += 2 * h * base.short_conv.kernel_size
+        if residuals is not None:
+            split = kind in residuals.split_qkv_kinds
+            attention_queries = 0 if layer == 0 else 3 if split else 1
+            parts["other"] += (1 + attention_queries) * h
+            parts["norms"] += 2 * h if split else 0
+        if base.mlp_output_scale and layer in dense_layers:
+            parts["dense_mlp"] += 1
+        if moe is not None and moe.router_output_scale and layer in moe_layers:
+            parts["router"] += 1
+    return parts
+
+
 def count_params(config: ModelConfig) -> ParamCounts:
     base, moe = config.base, config.moe
     h = base.hidden_size
@@ -415,6 +476,8 @@ def count_params(config: ModelConfig) -> ParamCounts:
     parts["norms"] = (base.norms_per_layer * base.num_hidden_layers + 1) * h * (2 if base.norm_bias else 1)
     parts["norms"] += sum(base.gated_norms_by_layer) * 2 * linear(h, base.norm_gate_rank, False)
     parts["other"] += base.residual_scales_per_layer * base.num_hidden_layers * h
+    for part, value in block_extra_params(config).items():
+        parts[part] += value
     for part, value in per_layer_input_params(base).items():
         parts[part] += value
     attention_bank = attention_expert_params(base)
@@ -494,13 +557,13 @@ class KvGroup:
 
 def attention_kv_group(config: ModelConfig, kind: str, layers: int, dtype_bytes: float) -> KvGroup:
     """Full, sliding or chunked attention: K and V, `kv_heads · (head_dim + value head dim)`
-    values per layer, with the KV heads of that kind (`BaseConfig.attention_by_kind`).
+    values per layer, with that kind's KV heads and head size (`BaseConfig.attention_by_kind`).
 
     Latent-attention (MLA) models describe their attention layers by one "mla" group instead.
     """
-    base = config.base
+    base = config.base.of_kind(kind)
     value_head_dim = base.value_head_dim or base.head_dim
-    per_layer = base.of_kind(kind).num_key_value_heads * (base.head_dim + value_head_dim)
+    per_layer = base.num_key_value_heads * (base.head_dim + value_head_dim)
     return KvGroup(
         kind=kind,
         layers=layers,

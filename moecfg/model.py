@@ -126,6 +126,9 @@ class KindAttention:
     kind: str
     num_key_value_heads: int | None = None
     attention_sinks: bool | None = None
+    #: Query heads and head size of that kind (Inkling's sliding layers: the `swa_*` keys).
+    num_attention_heads: int | None = None
+    head_dim: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -164,6 +167,50 @@ class MlaConfig:
     @property
     def qk_head_dim(self) -> int:
         return self.qk_nope_head_dim + self.qk_rope_head_dim
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShortConvConfig:
+    """Depthwise causal convolutions without bias around attention (Inkling, Inkling 2).
+
+    Inside attention, one over the keys and one over the values (`self_attn.k_sconv`,
+    `v_sconv`: kv heads · head_dim channels × `kernel_size` taps); in each decoder layer, one
+    over the attention output and one over the MLP output (hidden_size channels each, counted
+    in `other`). On the layer kinds in `dynamic_kinds` the key/value taps are a static weight
+    [kernel_size, channels] plus taps projected from the layer input per KV head
+    (`weight_proj` h → kv heads · kernel_size, unbiased).
+    """
+
+    kernel_size: int
+    dynamic_kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RelativeLogitsConfig:
+    """A relative position bias read from the hidden state (Inkling, Inkling 2).
+
+    `r_proj` (h → heads · width, unbiased) gives each token `width` weights per head, which
+    mix a bank of bias-by-distance profiles (`rel_logits_proj.proj` [width, extent]); the
+    extent is `extent` tokens on full-attention layers and the window on sliding layers.
+    """
+
+    width: int
+    extent: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AttentionResidualConfig:
+    """Block attention residuals (Inkling 2): a sublayer's input is attention over the outputs
+    of earlier blocks of layers, with a learned hidden_size-wide query in place of the sum.
+
+    Each layer has one query before its MLP (`mlp_input`) and, from layer 1 on, one before
+    attention (`attention_input`); on the layer kinds in `split_qkv_kinds` that one is three
+    queries (the q, k and v inputs), and those layers norm each input (q/k/v_input_layernorm)
+    instead of one input_layernorm. The model has one more query before the final norm
+    (`final_input`). Queries are counted in `other`.
+    """
+
+    split_qkv_kinds: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -280,6 +327,26 @@ class BaseConfig:
     mlp_free_layers: tuple[int, ...] = ()
     #: The dense MLP is gate/up/down (SwiGLU); False for a plain up/down MLP (Nemotron-H relu²).
     mlp_gated: bool = True
+    #: Short convolutions on keys, values and each layer's outputs (see ShortConvConfig).
+    short_conv: ShortConvConfig | None = None
+    #: The relative position bias of every attention layer (see RelativeLogitsConfig).
+    relative_logits: RelativeLogitsConfig | None = None
+    #: A sigmoid gate per attention output channel, projected from the hidden state (Inkling 2
+    #: `gate_proj` h → heads · head_dim, unbiased); unlike `attention_gate_per_head` it follows
+    #: each layer's own heads and head_dim. Counted in attention.
+    attention_channel_gate: bool = False
+    #: Per-token attention sinks projected from the hidden state (Inkling 2 `sink_proj`
+    #: h → heads, unbiased), counted in attention.
+    attention_sink_proj: bool = False
+    #: Learned scales applied before the queries' and relative states' L2 norms are clipped
+    #: (Inkling 2 `q_l2_clip.scale` [heads, head_dim], `rel_l2_clip.scale` [heads, width]).
+    l2_clip_scales: bool = False
+    #: Block attention residuals and their learned queries (see AttentionResidualConfig).
+    attention_residuals: AttentionResidualConfig | None = None
+    #: An RMSNorm (hidden_size) right after the token embedding (Inkling `embed_norm`).
+    embedding_norm: bool = False
+    #: A learned scalar on the dense MLP's output (Inkling `mlp.global_scale`), per dense layer.
+    mlp_output_scale: bool = False
     #: Norms wrapped in a low-rank sigmoid gate read from their output (A.X-K2
     #: `AXK2GatedRMSNorm`: `mlp.fc1` h → rank and `mlp.fc2` rank → h, unbiased), counted in
     #: norms: the gate's rank, and how many of each layer's norms carry one (empty: none do).
@@ -296,7 +363,12 @@ class BaseConfig:
             if override.kind == kind:
                 changes = {
                     name: getattr(override, name)
-                    for name in ("num_key_value_heads", "attention_sinks")
+                    for name in (
+                        "num_key_value_heads",
+                        "attention_sinks",
+                        "num_attention_heads",
+                        "head_dim",
+                    )
                     if getattr(override, name) is not None
                 }
                 return replace(self, **changes)
@@ -323,6 +395,8 @@ class MoeConfig:
     n_group: int | None = None
     topk_group: int | None = None
     router_bias: bool = False
+    #: A learned scalar on the routing weights (Inkling `gate.global_scale`), per MoE layer.
+    router_output_scale: bool = False
     #: Experts transformers gives a gate_up_proj slice but no down_proj: LongCat-Flash's zero
     #: (identity) experts, which compute nothing, yet `experts.gate_up_proj` is allocated for all
     #: routed + zero experts. Counted in routed_experts because transformers builds them.

@@ -44,6 +44,9 @@ PART_PATTERNS: tuple[tuple[str, str], ...] = (
     ("router", r"\.layers\.\d+\.router\.(proj\.weight|scale|per_expert_scale)$"),
     ("embedding", r"\.embed_tokens_per_layer\.weight$"),
     ("routed_experts", r"\.mlp\.(down|up)_embed\.weight$"),  # Doge's one-neuron experts
+    # Inkling: the router's learned output scalar, and the RMSNorm inside the embedding.
+    ("router", r"\.mlp\.gate\.global_scale$"),
+    ("norms", r"\.embed_tokens\.embed_norm\.weight$"),
     # Nemotron-H: each layer is one `mixer`, a MoE block, Mamba-2, attention or a plain MLP.
     ("router", r"\.mixer\.gate\.weight$"),
     ("attention", r"\.mixer\.(in_proj|conv1d|norm|out_proj|[qkvo]_proj)\.|\.mixer\.(dt_bias|A_log|D)$"),

@@ -76,6 +76,8 @@ FAMILY_MODULES: dict[str, str] = {
     "flint": "longtail_shared_expert",
     "laguna": "longtail_shared_expert",
     "doge": "doge",
+    "inkling_text": "longtail_inkling",
+    "inkling2_text": "longtail_inkling",
     "gemma4_text": "gemma4",
     "gemma4": "gemma4",
     "mimo_v2_flash": "longtail_mimo",
