@@ -316,3 +316,14 @@ def test_what_if_layer_count_resizes_the_per_layer_shapes(tmp_path: Path) -> Non
     assert base["kv_projections_by_layer"] == [2, 2, 2, 2, 2, 1] * 2
     assert base["head_dim_by_layer"] == [256] * 5 + [512] + [256] * 5 + [512]
     assert base["intermediate_size_by_layer"] == [9216] * 12
+
+
+def test_table_shows_the_per_layer_attention_shapes(tmp_path: Path) -> None:
+    """30 layers: full 5, 11, 17, 23, 29 with 512-wide heads and 2 KV heads; the last six share KV
+    (0 projections), the other four full layers have keys as values (1)."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(case_config("everything")))
+    out = run_cli("inspect", str(path)).stdout
+    assert "head_dim by layer" in out and "256 on 25, 512 on 5 layers" in out
+    assert "KV heads by layer" in out and "4 on 25, 2 on 5 layers" in out
+    assert "K/V projections by layer" in out and "2 on 20, 1 on 4, 0 on 6 layers" in out

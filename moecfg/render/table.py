@@ -29,6 +29,22 @@ def _fact_table(title: str) -> Table:
     return table
 
 
+#: Attention shapes a family may give layer by layer, and how the table names them.
+_BY_LAYER_ROWS = (
+    ("head_dim_by_layer", "head_dim by layer"),
+    ("kv_heads_by_layer", "KV heads by layer"),
+    ("kv_projections_by_layer", "K/V projections by layer"),
+)
+
+
+def _layer_counts(values: list[int]) -> str:
+    """A per-layer list as each value and how many layers have it: "256 on 24, 512 on 6 layers"."""
+    counts: dict[int, int] = {}
+    for value in values:
+        counts[value] = counts.get(value, 0) + 1
+    return ", ".join(f"{value} on {n}" for value, n in counts.items()) + " layers"
+
+
 def _value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -112,6 +128,9 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
         attention.add_row(
             "value_head_dim", _value(base["value_head_dim"]), _how(report, "base.value_head_dim")
         )
+    for name, label in _BY_LAYER_ROWS:
+        if base.get(name):
+            attention.add_row(label, _layer_counts(base[name]), _how(report, f"base.{name}"))
     for override in base.get("attention_by_kind") or ():
         differs = []
         if override.get("num_key_value_heads") is not None:
