@@ -541,7 +541,8 @@ class KvGroup:
     long it gets, and nothing per token.
     """
 
-    #: A layer kind (model.FULL_ATTENTION, ...), or "mla" for multi-head latent attention.
+    #: A layer kind (model.FULL_ATTENTION, ...), or "mla" for multi-head latent attention
+    #: ("mla_" + the kind for latent-attention layers of another kind, e.g. sliding).
     kind: str
     layers: int
     #: Per token, summed over these layers (0 for linear attention and Mamba).
@@ -671,7 +672,13 @@ def kv_cache(config: ModelConfig, dtype_bytes: float = KV_DTYPE_BYTES) -> tuple[
             state = int(layers * per_layer * dtype_bytes)
             groups.append(KvGroup(kind=kind, layers=layers, bytes_per_token=0, state_bytes=state))
         elif base.mla is not None:
-            groups.append(mla_kv_group(base.mla, layers, base.num_attention_heads, dtype_bytes))
+            # Each kind with its own latent sizes and heads (Dots 3's sliding layers differ).
+            kind_base = base.of_kind(kind)
+            assert kind_base.mla is not None, "latent-attention layers without their MLA shape"
+            group = mla_kv_group(kind_base.mla, layers, kind_base.num_attention_heads, dtype_bytes)
+            if kind != FULL_ATTENTION:
+                group = replace(group, kind=f"mla_{kind}", window=layer_window(base, kind))
+            groups.append(group)
         else:
             groups.append(layered_attention_kv_group(config, kind, indices, dtype_bytes))
     return tuple(groups)

@@ -129,6 +129,8 @@ class KindAttention:
     #: Query heads and head size of that kind (Inkling's sliding layers: the `swa_*` keys).
     num_attention_heads: int | None = None
     head_dim: int | None = None
+    #: The latent attention of that kind, whole (Dots 3's sliding layers have their own sizes).
+    mla: MlaConfig | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -368,6 +370,7 @@ class BaseConfig:
                         "attention_sinks",
                         "num_attention_heads",
                         "head_dim",
+                        "mla",
                     )
                     if getattr(override, name) is not None
                 }

@@ -70,6 +70,8 @@ FAMILY_MODULES: dict[str, str] = {
     "nemotron_h": "longtail_hybrid",
     "axk1": "longtail_axk",
     "axk2": "longtail_axk",
+    "dots3_note_text": "longtail_dots3",
+    "dots3_note": "longtail_dots3",
     "beam": "longtail_beam",
     "bailing_hybrid": "longtail_hybrid",
     "kolibri1": "longtail_shared_expert",

@@ -81,6 +81,7 @@ _KV_KIND_NAMES = {
     "linear_attention": "linear-attention",
     "mamba": "Mamba",
     "mla": "MLA",
+    "mla_sliding_attention": "sliding MLA",
 }
 
 
@@ -91,9 +92,10 @@ def _kv_group_rows(group: dict[str, Any]) -> list[tuple[str, int]]:
     if group["state_bytes"]:
         return [(f"{kind} state, {group['layers']} layers", group["state_bytes"])]
     if group["expanded_bytes_per_token"] is not None:
+        kept = f", window {group['window']:,}" if group["window"] is not None else ""
         return [
-            (f"KV per token, {layers} (latent)", group["bytes_per_token"]),
-            (f"KV per token, {layers} (expanded per head)",
+            (f"KV per token, {layers} (latent{kept})", group["bytes_per_token"]),
+            (f"KV per token, {layers} (expanded per head{kept})",
              group["expanded_bytes_per_token"]),
         ]
     window = f" (window {group['window']:,})" if group["window"] is not None else ""
@@ -137,6 +139,12 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
             differs.append(f"{override['num_key_value_heads']} KV heads")
         if override.get("attention_sinks") is not None:
             differs.append("sinks" if override["attention_sinks"] else "no sinks")
+        if override.get("num_attention_heads") is not None:
+            differs.append(f"{override['num_attention_heads']} heads")
+        for name, value in (override.get("mla") or {}).items():
+            # Sizes that differ; a sub-feature these layers lack (their indexer) is not listed.
+            if value != (base.get("mla") or {}).get(name) and value not in (0, [], None):
+                differs.append(f"mla.{name} {_value(value)}")
         attention.add_row(
             f"{override['kind']} layers", ", ".join(differs), _how(report, "base.attention_by_kind")
         )
