@@ -224,7 +224,7 @@ def kv_cache_groups(
                 "kind": group.kind,
                 "layers": group.layers,
                 "tokens_held": tokens if per_token else 0,
-                "bytes": (per_token * tokens + group.state_bytes) * batch,
+                "bytes": metrics.kv_group_bytes(group, context) * batch,
             }
         )
     return out

@@ -18,12 +18,16 @@ from dataclasses import dataclass, replace
 
 from moecfg.model import (
     CHUNKED_ATTENTION,
+    COMPRESSED_SPARSE_ATTENTION,
     FULL_ATTENTION,
+    HEAVILY_COMPRESSED_ATTENTION,
     LINEAR_ATTENTION,
     MAMBA,
     NO_MIXER,
     SLIDING_ATTENTION,
     BaseConfig,
+    CompressedAttentionConfig,
+    ConvolvedQkConfig,
     LinearAttentionConfig,
     MambaConfig,
     MlaConfig,
@@ -111,6 +115,8 @@ def attention_params(base: BaseConfig) -> int:
         params -= (2 - base.kv_projections) * linear(h, kv_out, base.attention_bias)
         if base.qk_norm and base.kv_projections == 0:
             params -= d
+    if base.convolved_qk is not None:
+        params += convolved_qk_params(base, base.convolved_qk)
     if base.attention_sinks:
         params += base.num_attention_heads
     if base.attention_gate_per_head:
@@ -255,6 +261,8 @@ def mixer_params(base: BaseConfig, kind: str) -> int:
     if kind == MAMBA:
         assert base.mamba is not None, "Mamba layers without their mixer shape"
         return mamba_params(base.hidden_size, base.mamba)
+    if base.compressed_attention is not None:
+        return compressed_attention_params(base, base.compressed_attention, kind)
     return attention_params(base.of_kind(kind))
 
 
@@ -340,6 +348,65 @@ def per_layer_input_params(base: BaseConfig) -> dict[str, int]:
     }
 
 
+def compressor_params(hidden_size: int, head_dim: int, rate: int, windows: int) -> int:
+    """One DeepSeek-V4 compressor: kv_proj and gate_proj h → windows · d, position_bias
+    [rate, windows · d] and kv_norm (d); `windows` is 2 where consecutive windows overlap."""
+    width = windows * head_dim
+    return 2 * linear(hidden_size, width, False) + rate * width + head_dim
+
+
+def compressed_attention_params(
+    base: BaseConfig, attention: CompressedAttentionConfig, kind: str
+) -> int:
+    """One DeepSeek-V4 attention block of layer kind `kind` (see CompressedAttentionConfig)."""
+    h, heads, d = base.hidden_size, base.num_attention_heads, base.head_dim
+    q_lora, out_lora = attention.q_lora_rank, attention.output_groups * attention.output_lora_rank
+    params = (
+        linear(h, q_lora, False)
+        + q_lora
+        + linear(q_lora, heads * d, False)
+        + linear(h, d, False)
+        + d
+        + attention.output_lora_rank * heads * d
+        + linear(out_lora, h, False)
+        + heads
+    )
+    if kind == COMPRESSED_SPARSE_ATTENTION:
+        rate, index_dim = attention.sparse_compress_rate, attention.index_head_dim
+        params += compressor_params(h, d, rate, 2) + compressor_params(h, index_dim, rate, 2)
+        params += linear(q_lora, attention.index_n_heads * index_dim, False)
+        params += linear(h, attention.index_n_heads, False)
+    elif kind == HEAVILY_COMPRESSED_ATTENTION:
+        params += compressor_params(h, d, attention.heavy_compress_rate, 1)
+    return params
+
+
+def convolved_qk_params(base: BaseConfig, convolved: ConvolvedQkConfig) -> int:
+    """ZAYA's q/k convolutions (depthwise, then grouped per head: each output channel sees its
+    head's d channels) with their biases, and one key temperature per KV head."""
+    channels = (base.num_attention_heads + base.num_key_value_heads) * base.head_dim
+    depthwise = channels * convolved.depthwise_kernel + channels
+    grouped = channels * base.head_dim * convolved.grouped_kernel + channels
+    return depthwise + grouped + base.num_key_value_heads
+
+
+def router_params(hidden_size: int, moe: MoeConfig) -> int:
+    """One MoE layer's router: a Linear h → experts, or ZAYA's router MLP (`router_mlp_width`)."""
+    outputs = moe.router_outputs or moe.num_experts
+    width = moe.router_mlp_width
+    if width is None:
+        return linear(hidden_size, outputs, moe.router_bias)
+    mlp = width + 2 * linear(width, width, True) + linear(width, outputs, False)
+    return linear(hidden_size, width, True) + mlp
+
+
+def router_state_scale_params(moe: MoeConfig | None) -> int:
+    """The learned scales of the router state carried between layers: all MoE layers but layer 0."""
+    if moe is None or not moe.router_state_scale or moe.router_mlp_width is None:
+        return 0
+    return sum(1 for layer in moe.moe_layers if layer != 0) * moe.router_mlp_width
+
+
 def hyper_connection_params(base: BaseConfig) -> int:
     """The hyper-connection maps: two per layer (around attention and the MLP) and the head."""
     hc = base.hyper_connections
@@ -380,7 +447,7 @@ def moe_layer_params(hidden_size: int, moe: MoeConfig) -> dict[str, int]:
         if moe.shared_expert_gate:
             shared += hidden_size
     return {
-        "router": linear(hidden_size, moe.router_outputs or moe.num_experts, moe.router_bias)
+        "router": router_params(hidden_size, moe)
         + (hidden_size if moe.router_input_scale else 0)
         + (moe.num_experts if moe.router_expert_scale else 0),
         "routed_experts": moe.num_experts * expert_params(hidden_size, moe)
@@ -476,6 +543,8 @@ def count_params(config: ModelConfig) -> ParamCounts:
     parts["norms"] = (base.norms_per_layer * base.num_hidden_layers + 1) * h * (2 if base.norm_bias else 1)
     parts["norms"] += sum(base.gated_norms_by_layer) * 2 * linear(h, base.norm_gate_rank, False)
     parts["other"] += base.residual_scales_per_layer * base.num_hidden_layers * h
+    parts["other"] += base.input_scales * h
+    parts["router"] += router_state_scale_params(moe)
     for part, value in block_extra_params(config).items():
         parts[part] += value
     for part, value in per_layer_input_params(base).items():
@@ -554,6 +623,11 @@ class KvGroup:
     #: MLA only: K and V decompressed per head, as a runtime that does not keep the latent
     #: caches them (`bytes_per_token` is then the latent; see mla_kv_group).
     expanded_bytes_per_token: int | None = None
+    #: Compressed KV (DeepSeek-V4): the group keeps one entry of `bytes_per_entry` (summed over
+    #: its layers) per `compress_rate` tokens, so a context of n tokens holds n // rate entries;
+    #: `bytes_per_token` is then bytes_per_entry / rate, rounded down.
+    compress_rate: int | None = None
+    bytes_per_entry: int = 0
 
 
 def attention_kv_group(config: ModelConfig, kind: str, layers: int, dtype_bytes: float) -> KvGroup:
@@ -651,6 +725,8 @@ def mamba_state(mixer: MambaConfig) -> int:
 def kv_cache(config: ModelConfig, dtype_bytes: float = KV_DTYPE_BYTES) -> tuple[KvGroup, ...]:
     """One group per layer kind, in the order the kinds first appear in `layer_types`."""
     base = config.base
+    if base.compressed_attention is not None:
+        return compressed_kv_cache(base, base.compressed_attention, dtype_bytes)
     layers_by_kind: dict[str, list[int]] = {}
     for layer, kind in enumerate(layer_kinds(base)):
         # A layer reusing an earlier layer's keys and values (Gemma 4) adds nothing to the cache.
@@ -681,6 +757,10 @@ def kv_cache(config: ModelConfig, dtype_bytes: float = KV_DTYPE_BYTES) -> tuple[
             groups.append(group)
         else:
             groups.append(layered_attention_kv_group(config, kind, indices, dtype_bytes))
+    if base.convolved_qk is not None:
+        groups = [
+            with_convolved_qk_state(base, base.convolved_qk, group, dtype_bytes) for group in groups
+        ]
     return tuple(groups)
 
 
@@ -696,9 +776,78 @@ def kv_cache_bytes(
     at most their window, linear-attention and Mamba layers their fixed state."""
     total = 0
     for group in kv_cache(config, dtype_bytes):
-        tokens = min(context, group.window) if group.window is not None else context
-        total += (group.bytes_per_token * tokens + group.state_bytes) * batch
+        total += kv_group_bytes(group, context) * batch
     return total
+
+
+def kv_group_bytes(group: KvGroup, context: int) -> int:
+    """What one group holds for one sequence of `context` tokens: its window (or the whole
+    context), its compressed entries, and its fixed state."""
+    if group.compress_rate is not None:
+        return context // group.compress_rate * group.bytes_per_entry + group.state_bytes
+    tokens = min(context, group.window) if group.window is not None else context
+    return group.bytes_per_token * tokens + group.state_bytes
+
+
+def compressed_kv_cache(
+    base: BaseConfig, attention: CompressedAttentionConfig, dtype_bytes: float
+) -> tuple[KvGroup, ...]:
+    """DeepSeek-V4's cache, as its cache layers (`DeepseekV4HCACache`, `DeepseekV4CSACache`) fill it.
+
+    Every layer keeps a sliding window of one d-wide key that is also the value: stored once on
+    compressed layers, whose cache layers alias the two, but as a key and a value copy on
+    sliding-only layers (a plain `DynamicSlidingWindowLayer`), so those hold 2 · d per token.
+    A compressed-sparse layer adds one entry of d (compressor) + index_head_dim (indexer) per
+    `rate` tokens; a heavily-compressed layer one of d. Their fixed state, at its largest: the
+    tokens of an unfinished window (at most rate - 1, each a kv and a gate of w · d, w = 2 on
+    compressed-sparse layers) and, on compressed-sparse layers, the last window's overlapping
+    half (rate × d of kv and of gate), for the compressor and the indexer alike.
+    """
+    d, index_dim = base.head_dim, attention.index_head_dim
+    kinds = layer_kinds(base)
+    window_values = sum(2 * d if kind == SLIDING_ATTENTION else d for kind in kinds)
+    groups = [
+        KvGroup(
+            kind=SLIDING_ATTENTION,
+            layers=len(kinds),
+            bytes_per_token=int(window_values * dtype_bytes),
+            window=base.sliding_window,
+        )
+    ]
+    for kind, rate, entry, windows in (
+        (COMPRESSED_SPARSE_ATTENTION, attention.sparse_compress_rate, d + index_dim, 2),
+        (HEAVILY_COMPRESSED_ATTENTION, attention.heavy_compress_rate, d, 1),
+    ):
+        layers = sum(1 for layer_kind in kinds if layer_kind == kind)
+        if not layers:
+            continue
+        buffer = (rate - 1) * 2 * windows * entry
+        overlap = 2 * rate * entry if windows == 2 else 0
+        per_entry = int(layers * entry * dtype_bytes)
+        groups.append(
+            KvGroup(
+                kind=kind,
+                layers=layers,
+                bytes_per_token=per_entry // rate,
+                state_bytes=int(layers * (buffer + overlap) * dtype_bytes),
+                compress_rate=rate,
+                bytes_per_entry=per_entry,
+            )
+        )
+    return tuple(groups)
+
+
+def with_convolved_qk_state(
+    base: BaseConfig, convolved: ConvolvedQkConfig, group: KvGroup, dtype_bytes: float
+) -> KvGroup:
+    """An attention group of ZAYA's, plus the state its cache layers keep per sequence: the
+    last depthwise + grouped - 2 inputs of the q/k convolutions ((heads + kv heads) · d
+    channels) and the previous token's delayed values (kv heads · d / 2)."""
+    channels = (base.num_attention_heads + base.num_key_value_heads) * base.head_dim
+    taps = convolved.depthwise_kernel + convolved.grouped_kernel - 2
+    per_layer = channels * taps + base.num_key_value_heads * base.head_dim // 2
+    state = int(group.layers * per_layer * dtype_bytes)
+    return replace(group, state_bytes=group.state_bytes + state)
 
 
 def weight_bytes(total_params: int) -> dict[str, int]:

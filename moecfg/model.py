@@ -23,6 +23,12 @@ LINEAR_ATTENTION = "linear_attention"
 MAMBA = "mamba"
 #: No token mixer: the layer is only an MLP or MoE block (Nemotron-H's "mlp" and "moe" layers).
 NO_MIXER = "no_mixer"
+#: DeepSeek-V4's attention kinds: every layer attends to a sliding window of single-head keys
+#: that are also its values; compressed-sparse layers also keep one compressed entry per
+#: `sparse_compress_rate` tokens (which an indexer picks from), heavily-compressed layers one per
+#: `heavy_compress_rate` tokens (see CompressedAttentionConfig).
+COMPRESSED_SPARSE_ATTENTION = "compressed_sparse_attention"
+HEAVILY_COMPRESSED_ATTENTION = "heavily_compressed_attention"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -98,6 +104,49 @@ class PerLayerInputConfig:
 
     vocab_size: int
     width: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CompressedAttentionConfig:
+    """DeepSeek-V4's attention, in place of q/k/v/o projections (head_dim is its head size d).
+
+    Every layer: q_a_proj h → q_lora, q_a_norm (q_lora), q_b_proj q_lora → heads · d; one key
+    head that is also the value, kv_proj h → d and kv_norm (d); a sink per head; the output in
+    `output_groups` groups, o_a_proj (each group's heads · d / groups → output_lora_rank, stored
+    as one [groups · output_lora_rank, heads · d / groups] weight) and o_b_proj (groups ·
+    output_lora_rank → h). No projection is biased.
+
+    A compressor pools each window of `rate` tokens into one entry of d: kv_proj and gate_proj
+    h → w · d, position_bias [rate, w · d] and kv_norm (d), with w = 2 on compressed-sparse
+    layers (overlapping windows) and 1 on heavily-compressed ones. A compressed-sparse layer's
+    indexer is the same compressor at `index_head_dim` plus q_b_proj q_lora → index heads ·
+    index_head_dim and weights_proj h → index heads.
+    """
+
+    q_lora_rank: int
+    output_groups: int
+    output_lora_rank: int
+    #: Tokens per compressed entry on COMPRESSED_SPARSE_ATTENTION and on
+    #: HEAVILY_COMPRESSED_ATTENTION layers.
+    sparse_compress_rate: int
+    heavy_compress_rate: int
+    index_n_heads: int
+    index_head_dim: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ConvolvedQkConfig:
+    """ZAYA's compressed convolutional attention: q and k (heads · d and kv heads · d channels
+    together) pass through a causal depthwise convolution of `depthwise_kernel` taps and then a
+    convolution grouped per head of `grouped_kernel` taps, both biased; the key heads get one
+    learned temperature each (`qk_norm.temp`). Half of each value head comes from the current
+    token (`v_proj_current`) and half from the previous one (`v_proj_delayed`), so the values
+    cost what one v_proj costs. The cache keeps the last depthwise + grouped - 2 q/k inputs and
+    the previous token's delayed values per sequence.
+    """
+
+    depthwise_kernel: int
+    grouped_kernel: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -329,6 +378,14 @@ class BaseConfig:
     mlp_free_layers: tuple[int, ...] = ()
     #: The dense MLP is gate/up/down (SwiGLU); False for a plain up/down MLP (Nemotron-H relu²).
     mlp_gated: bool = True
+    #: DeepSeek-V4's compressed attention on every layer, when used (see
+    #: CompressedAttentionConfig); `layer_types` then says which compressor each layer has.
+    compressed_attention: CompressedAttentionConfig | None = None
+    #: ZAYA's convolved q/k and split values, when used (see ConvolvedQkConfig).
+    convolved_qk: ConvolvedQkConfig | None = None
+    #: hidden_size-wide learned vectors applied to the embeddings before the first layer (ZAYA's
+    #: `input_hidden_states_scale` and `_bias`: 2), counted in `other`.
+    input_scales: int = 0
     #: Short convolutions on keys, values and each layer's outputs (see ShortConvConfig).
     short_conv: ShortConvConfig | None = None
     #: The relative position bias of every attention layer (see RelativeLogitsConfig).
@@ -440,6 +497,13 @@ class MoeConfig:
     #: uses; None when the experts read the hidden state itself.
     latent_size: int | None = None
     latent_proj_bias: bool = False
+    #: The router is a small MLP of this width instead of one Linear (ZAYA): down_proj h → width
+    #: (biased), an RMSNorm of width, fc1 and fc2 width → width (biased) and out_proj width →
+    #: router_outputs (unbiased). None for a Linear router.
+    router_mlp_width: int | None = None
+    #: Each MoE layer but layer 0 adds the previous layer's router state, scaled by a learned
+    #: vector of router_mlp_width (ZAYA `router_states_scale`).
+    router_state_scale: bool = False
     #: An RMSNorm (hidden_size) on the MoE block's output, in each MoE layer (A.X-K1
     #: `mlp.post_mlp_layernorm`); counted in norms.
     output_norm: bool = False

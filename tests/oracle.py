@@ -39,6 +39,7 @@ PART_PATTERNS: tuple[tuple[str, str], ...] = (
     ("router", r"\.mlp\.gate\.moe_statics\.e_score_correction_bias$"),  # ERNIE 4.5 (a Parameter)
     ("router", r"\.mlp\.gate\.e_score_correction_bias$"),  # Laguna (a Parameter)
     ("router", r"\.mlp\.router_gate\.weight$"),  # Doge's product-key router
+    ("router", r"\.mlp\.gate\.(down_proj|router_mlp)\.|\.mlp\.gate\.router_states_scale$"),  # ZAYA
     # Gemma 4: the router's projection and its input and per-expert scales; the per-layer input
     # embedding table (PLE) is an embedding, its projections fall through to `other`.
     ("router", r"\.layers\.\d+\.router\.(proj\.weight|scale|per_expert_scale)$"),

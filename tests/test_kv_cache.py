@@ -52,7 +52,8 @@ def test_json_reports_the_groups():
     assert memory["kv_cache"] == {
         "dtype": "bf16",
         "groups": [{"kind": "full_attention", "layers": 48, "bytes_per_token": 98_304,
-                    "window": None, "state_bytes": 0, "expanded_bytes_per_token": None}],
+                    "window": None, "state_bytes": 0, "expanded_bytes_per_token": None,
+                    "compress_rate": None, "bytes_per_entry": 0}],
     }
 
 

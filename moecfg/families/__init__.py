@@ -78,6 +78,8 @@ FAMILY_MODULES: dict[str, str] = {
     "flint": "longtail_shared_expert",
     "laguna": "longtail_shared_expert",
     "doge": "doge",
+    "deepseek_v4": "deepseek_v4",
+    "zaya": "zaya",
     "inkling_text": "longtail_inkling",
     "inkling2_text": "longtail_inkling",
     "gemma4_text": "gemma4",

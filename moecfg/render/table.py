@@ -89,8 +89,13 @@ def _kv_group_rows(group: dict[str, Any]) -> list[tuple[str, int]]:
     """The Memory rows of one KV-cache group: per-token KV, or the fixed per-sequence state."""
     kind = _KV_KIND_NAMES.get(group["kind"], group["kind"])
     layers = f"{group['layers']} {kind} layer{'s' if group['layers'] != 1 else ''}"
-    if group["state_bytes"]:
-        return [(f"{kind} state, {group['layers']} layers", group["state_bytes"])]
+    state_row = (f"{kind} state, {group['layers']} layers", group["state_bytes"])
+    state = [state_row] if group["state_bytes"] else []
+    if state and not group["bytes_per_token"]:
+        return state
+    if group.get("compress_rate") is not None:
+        entry = f" (one entry per {group['compress_rate']:,} tokens)"
+        return [(f"KV per token, {layers}{entry}", group["bytes_per_token"]), *state]
     if group["expanded_bytes_per_token"] is not None:
         kept = f", window {group['window']:,}" if group["window"] is not None else ""
         return [
@@ -99,7 +104,7 @@ def _kv_group_rows(group: dict[str, Any]) -> list[tuple[str, int]]:
              group["expanded_bytes_per_token"]),
         ]
     window = f" (window {group['window']:,})" if group["window"] is not None else ""
-    return [(f"KV per token, {layers}{window}", group["bytes_per_token"])]
+    return [(f"KV per token, {layers}{window}", group["bytes_per_token"]), *state]
 
 
 def render_inspect(report: dict[str, Any], console: Console) -> None:
