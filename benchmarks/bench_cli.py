@@ -429,6 +429,11 @@ def main() -> None:
         return
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "NO_COLOR": "1"}
     with tempfile.TemporaryDirectory(prefix="moecfg-bench-") as tmp:
+        # Bytecode is cached, as for any installed package: the warm-up run writes it, here
+        # rather than into the source tree. Without this, PYTHONDONTWRITEBYTECODE would make
+        # every run recompile moecfg (an editable install) but not its installed dependencies.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
         commands, notes = build_commands(Path(tmp))
         timings = measure(commands, args.rounds, env, notes)
     print(report(timings, notes, args.rounds, args.markdown))
