@@ -227,7 +227,9 @@ def test_dots3_kv_cache_follows_each_kind_as_transformers_caches_it() -> None:
     windows: dict[str, int | None] = {}
     for layer, kind in zip(cache.layers, hf_config.layer_types, strict=True):
         kind = "mla_sliding_attention" if kind == "sliding_attention" else "mla"
-        values_by_kind[kind] = values_by_kind.get(kind, 0) + (layer.keys.numel() + layer.values.numel()) // 3
+        values_by_kind[kind] = (
+            values_by_kind.get(kind, 0) + (layer.keys.numel() + layer.values.numel()) // 3
+        )
         windows[kind] = getattr(layer, "sliding_window", None)
 
     config = parse_config(RawConfig(source="test", data=hf_config.to_dict()))
@@ -263,7 +265,10 @@ def test_dots3_inspect_table_names_the_sliding_attention(tmp_path: Path) -> None
     assert (sliding["num_attention_heads"], sliding["mla"]["kv_lora_rank"]) == (64, 1024)
     groups = {group["kind"]: group for group in report["memory"]["kv_cache"]["groups"]}
     assert (groups["mla"]["layers"], groups["mla"]["window"]) == (13, None)
-    assert (groups["mla_sliding_attention"]["layers"], groups["mla_sliding_attention"]["window"]) == (33, 512)
+    assert (
+        groups["mla_sliding_attention"]["layers"],
+        groups["mla_sliding_attention"]["window"],
+    ) == (33, 512)
 
 
 def test_dots3_per_layer_config_errors_name_the_key() -> None:
@@ -284,7 +289,8 @@ def test_dots3_per_layer_config_errors_name_the_key() -> None:
     )
     wrong = {**per_layer, "02": {**per_layer["02"], "kv_lora_rank": "wide"}}
     assert parse_error({**default, "per_layer_config": wrong}) == (
-        "wrong type for 'per_layer_config.02.kv_lora_rank': expected an integer, got a string (\"wide\")"
+        "wrong type for 'per_layer_config.02.kv_lora_rank': expected an integer, "
+        'got a string ("wide")'
     )
     nested = case_config("dots3_note")
     nested["text_config"] = {**nested["text_config"], "per_layer_config": {"x": {}}}
@@ -298,11 +304,14 @@ def test_dots3_warns_about_per_layer_keys_it_does_not_read() -> None:
     default = case_config("dots3_note_text")
     per_layer = {**default["per_layer_config"]}
     per_layer["02"] = {**per_layer["02"], "intermediate_size": 4096, "rope_theta": 50000.0}
-    warnings = parse_config(RawConfig(source="test", data={**default, "per_layer_config": per_layer})).warnings
+    warnings = parse_config(
+        RawConfig(source="test", data={**default, "per_layer_config": per_layer})
+    ).warnings
     assert warnings == (
         "per_layer_config sets intermediate_size per layer, which moecfg does not read per layer "
-        "(only the attention sizes: num_attention_heads, num_key_value_heads, head_dim, q_lora_rank, "
-        "kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim); counted with the global values",
+        "(only the attention sizes: num_attention_heads, num_key_value_heads, head_dim, "
+        "q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim); counted "
+        "with the global values",
     )
 
 
@@ -312,12 +321,15 @@ def test_dots3_moe_layer_freq_list_must_cover_every_layer() -> None:
         "invalid value for 'moe_layer_freq': lists 2 layers but num_hidden_layers is 4"
     )
     config = {**case_config("dots3-no-sliding"), "moe_layer_freq": 0}
-    assert parse_error(config) == "invalid value for 'moe_layer_freq': 0 is not a layer step (at least 1)"
+    assert (
+        parse_error(config)
+        == "invalid value for 'moe_layer_freq': 0 is not a layer step (at least 1)"
+    )
 
 
 def test_dots3_layer_types_are_checked() -> None:
     config = {**case_config("dots3_note_text"), "layer_types": ["chunked_attention"] * 46}
     assert parse_error(config) == (
-        "invalid value for 'layer_types[0]': \"chunked_attention\" is not one of indexed_attention, "
-        "full_attention, sliding_attention"
+        "invalid value for 'layer_types[0]': \"chunked_attention\" is not one of "
+        "indexed_attention, full_attention, sliding_attention"
     )

@@ -12,7 +12,7 @@ DeepSeek-V3.2's decoder with latent attention (MLA) that differs by layer kind:
   RMSNorm on the shared rotary key (`k_rope_only_layernorm`).
 - The MLP is dense or sparse per `mlp_layer_types` (else sparse from `first_k_dense_replace`
   on, where `moe_layer_freq`, an integer or a per-layer list, says so); sparse layers carry the
-  routed experts, DeepSeek-V3's grouped sigmoid router and a shared MLP of n_shared ×
+  routed experts, DeepSeek-V3's grouped sigmoid router and a shared MLP of n_shared ·
   `shared_experts_intermediate_size`.
 """
 
@@ -34,12 +34,22 @@ from moecfg.families.base import (
 )
 from moecfg.families.deepseek import MLA_FIELDS, _read_router
 from moecfg.families.fields import Field, Reader, check_value, count, flag, size
-from moecfg.families.longtail_deepseek import _MLP_KINDS, _MLP_LAYER_TYPES, _ROUTER_FIELDS, _listed, _router_variant
+from moecfg.families.longtail_deepseek import (
+    _MLP_KINDS,
+    _MLP_LAYER_TYPES,
+    _ROUTER_FIELDS,
+    _listed,
+    _router_variant,
+)
 from moecfg.model import FULL_ATTENTION, SLIDING_ATTENTION, KindAttention, MlaConfig, MoeConfig
 
 _INDEXED = "indexed_attention"
 #: transformers' layer types → moecfg's: an indexed layer caches every token like a full one.
-_LAYER_KINDS = {_INDEXED: FULL_ATTENTION, FULL_ATTENTION: FULL_ATTENTION, SLIDING_ATTENTION: SLIDING_ATTENTION}
+_LAYER_KINDS = {
+    _INDEXED: FULL_ATTENTION,
+    FULL_ATTENTION: FULL_ATTENTION,
+    SLIDING_ATTENTION: SLIDING_ATTENTION,
+}
 
 #: The attention sizes a layer may override, and the field each global value is read from.
 _SIZES = {
@@ -53,7 +63,16 @@ _SIZES = {
     "v_head_dim": "base.mla.v_head_dim",
 }
 #: Per-layer keys that size no parameter and no cache.
-_UNSIZED = frozenset({"rope_parameters", "rope_theta", "partial_rotary_factor", "rms_norm_eps", "attention_dropout", "index_topk"})
+_UNSIZED = frozenset(
+    {
+        "rope_parameters",
+        "rope_theta",
+        "partial_rotary_factor",
+        "rms_norm_eps",
+        "attention_dropout",
+        "index_topk",
+    }
+)
 #: transformers' defaults for the sliding layers of a config without `per_layer_config`.
 _SWA_DEFAULTS = {
     "num_attention_heads": 64,
@@ -77,7 +96,8 @@ def _layer_types(reader: Reader, num_layers: int) -> tuple[str, ...]:
         sliding = reader.get("base.use_sliding_window")
         full = FULL_ATTENTION if use_dsa is False else _INDEXED
         kinds = tuple(
-            full if not sliding or i < 2 or i % 4 == 1 else SLIDING_ATTENTION for i in range(num_layers)
+            full if not sliding or i < 2 or i % 4 == 1 else SLIDING_ATTENTION
+            for i in range(num_layers)
         )
     if use_dsa is not None:
         old, new = (FULL_ATTENTION, _INDEXED) if use_dsa else (_INDEXED, FULL_ATTENTION)
@@ -99,7 +119,9 @@ def _moe_layers(reader: Reader, num_layers: int) -> tuple[int, ...]:
             )
         return tuple(i for i in range(first_dense, num_layers) if freq[i])
     if freq < 1:
-        raise reader.invalid(reader.fields["moe.moe_layer_freq"].key, f"{freq} is not a layer step (at least 1)")
+        raise reader.invalid(
+            reader.fields["moe.moe_layer_freq"].key, f"{freq} is not a layer step (at least 1)"
+        )
     return tuple(i for i in range(first_dense, num_layers) if i % freq == 0)
 
 
@@ -114,7 +136,9 @@ def _per_layer_overrides(reader: Reader, layer_types: tuple[str, ...]) -> dict[i
         swa["qk_rope_head_dim"] = (
             reader.get("base.swa.qk_rope_head_dim")
             if reader.has("base.swa.qk_rope_head_dim")
-            else reader.derived("base.swa.qk_rope_head_dim", swa["head_dim"] - swa["qk_nope_head_dim"])
+            else reader.derived(
+                "base.swa.qk_rope_head_dim", swa["head_dim"] - swa["qk_nope_head_dim"]
+            )
         )
         return {i: swa for i, kind in enumerate(layer_types) if kind == SLIDING_ATTENTION}
     key = reader.fields["base.per_layer_config"].key
@@ -124,7 +148,8 @@ def _per_layer_overrides(reader: Reader, layer_types: tuple[str, ...]) -> dict[i
         layer = int(name) if isinstance(name, str) and name.isdigit() else None
         if layer is None or layer >= len(layer_types):
             raise reader.invalid(
-                f"{key}.{name}", f"is not a layer index below num_hidden_layers ({len(layer_types)})"
+                f"{key}.{name}",
+                f"is not a layer index below num_hidden_layers ({len(layer_types)})",
             )
         entry = check_value(reader.key_name(f"{key}.{name}"), entry, "object")
         overrides[layer] = {
@@ -187,7 +212,8 @@ def _parse(reader: Reader) -> Parsed:
         expert_intermediate_size=reader.get("moe.expert_intermediate_size"),
         moe_layers=moe_layers,
         num_shared_experts=num_shared,
-        shared_expert_intermediate_size=num_shared * reader.get("moe.shared_expert_intermediate_size"),
+        shared_expert_intermediate_size=num_shared
+        * reader.get("moe.shared_expert_intermediate_size"),
         **_read_router(reader, _ROUTER_VARIANT, num_experts, top_k),
     )
     layer_types = _layer_types(reader, num_layers)
@@ -235,17 +261,31 @@ _ROUTER_VARIANT = _router_variant(
 
 _FIELDS = with_defaults(
     {
-        **{k: v for k, v in BASE_FIELDS.items() if k not in ("base.mlp_bias", "base.sliding_window")},
+        **{
+            k: v
+            for k, v in BASE_FIELDS.items()
+            if k not in ("base.mlp_bias", "base.sliding_window")
+        },
         **MLA_FIELDS,
         # Every layer's query goes through the latent: q_a_proj is always built.
         "base.mla.q_lora_rank": size("base.mla.q_lora_rank", "q_lora_rank"),
         **field_table(
-            size("base.sliding_window", "sliding_window", default=512, aliases=("sliding_window_size",)),
+            size(
+                "base.sliding_window",
+                "sliding_window",
+                default=512,
+                aliases=("sliding_window_size",),
+            ),
             Field("base.layer_types", "layer_types", "str_list", default=None, nullable=True),
             Field("base.use_dsa", "use_dsa", "bool", default=None, nullable=True),
             flag("base.use_sliding_window", "use_sliding_window", default=True),
-            Field("base.per_layer_config", "per_layer_config", "object", default=None, nullable=True),
-            *(size(f"base.swa.{name}", f"swa_{name}", default=value) for name, value in _SWA_DEFAULTS.items()),
+            Field(
+                "base.per_layer_config", "per_layer_config", "object", default=None, nullable=True
+            ),
+            *(
+                size(f"base.swa.{name}", f"swa_{name}", default=value)
+                for name, value in _SWA_DEFAULTS.items()
+            ),
             size("base.swa.qk_rope_head_dim", "swa_qk_rope_head_dim"),
             size("base.mla.index_n_heads", "index_n_heads"),
             size("base.mla.index_head_dim", "index_head_dim"),
