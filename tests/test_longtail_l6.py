@@ -260,8 +260,14 @@ def test_deepseek_v4_table_shows_compressed_entries_and_state(tmp_path: Path) ->
 
 
 def test_deepseek_v4_warns_where_transformers_ignores_a_key() -> None:
-    config = parse({**TINY_V4, "n_shared_experts": 2, "norm_topk_prob": False})
+    config = parse(
+        {**TINY_V4, "n_shared_experts": 2, "norm_topk_prob": False, "num_key_value_heads": 2}
+    )
+    assert config.base.num_key_value_heads == 1
+    assert config.provenance["base.num_key_value_heads"] == "architecture"
     assert config.warnings == (
+        "num_key_value_heads is 2, but transformers' deepseek_v4 attends with one key head "
+        "that is also the value; that one is counted",
         "n_shared_experts is 2, but transformers' deepseek_v4 builds one shared expert of "
         "moe_intermediate_size (16); that one is counted",
         "norm_topk_prob false is ignored by transformers' deepseek_v4: its router always "

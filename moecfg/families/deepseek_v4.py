@@ -193,10 +193,15 @@ def _parse(reader: Reader) -> Parsed:
             f"{groups} groups do not split num_attention_heads * head_dim "
             f"({base.num_attention_heads * base.head_dim})",
         )
+    if base.num_key_value_heads != 1:
+        reader.warnings.append(
+            f"num_key_value_heads is {base.num_key_value_heads}, but transformers' deepseek_v4 "
+            "attends with one key head that is also the value; that one is counted"
+        )
+    reader.provenance["base.num_key_value_heads"] = "architecture"
     rotary = reader.get("base.partial_rotary_factor")
     base = replace(
         base,
-        # One key head, which is also the value, whatever num_key_value_heads says.
         num_key_value_heads=1,
         partial_rotary_factor=float(rotary) if rotary is not None else 64 / 512,
         attention_sinks=True,
