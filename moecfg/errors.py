@@ -6,7 +6,16 @@ Every failure a user can cause is one of these: the CLI prints one line
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum
+
+#: Characters that would break the one-line contract: C0/C1 controls and Unicode line breaks.
+_LINE_BREAKING = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """`text` with control characters escaped (a model_type of "\\n" stays on one line)."""
+    return _LINE_BREAKING.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class ExitCode(IntEnum):
@@ -24,6 +33,7 @@ class MoecfgError(Exception):
     code: str = "error"
 
     def __init__(self, message: str, *, key: str | None = None, code: str | None = None) -> None:
+        message = one_line(message)
         super().__init__(message)
         self.message = message
         self.key = key
@@ -32,7 +42,7 @@ class MoecfgError(Exception):
 
     def line(self, source: str) -> str:
         """The single line printed to stderr."""
-        return f"moecfg: error: {source}: {self.message}"
+        return f"moecfg: error: {one_line(source)}: {self.message}"
 
 
 class SourceError(MoecfgError):

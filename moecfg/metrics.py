@@ -34,6 +34,7 @@ from moecfg.model import (
     ModelConfig,
     MoeConfig,
 )
+
 #: Bytes per weight for the dtypes memory is reported at.
 WEIGHT_DTYPE_BYTES = {"bf16": 2.0, "fp8": 1.0, "int4": 0.5}
 #: The KV cache is reported at bf16.
@@ -87,8 +88,7 @@ def mlp_params(hidden_size: int, intermediate_size: int, bias: bool, gated: bool
 def attention_params(base: BaseConfig) -> int:
     """One GQA attention block: q, k, v, o projections plus optional q/k norms and sinks."""
     if base.mla is not None:
-        gate = linear(base.hidden_size, base.num_attention_heads, False) if base.mla.output_gate else 0
-        return mla_attention_params(base, base.mla) + gate
+        return mla_attention_params(base, base.mla)
     h, d = base.hidden_size, base.head_dim
     q_out, kv_out = base.num_attention_heads * d, base.num_key_value_heads * d
     if base.attention_experts:
@@ -119,41 +119,14 @@ def attention_params(base: BaseConfig) -> int:
         params += convolved_qk_params(base, base.convolved_qk)
     if base.attention_sinks:
         params += base.num_attention_heads
+    if base.attention_gate_bias:
+        params += base.num_attention_heads
     if base.attention_gate_per_head:
         params += linear(h, base.num_attention_heads * base.attention_gate_per_head, False)
     if base.attention_dynamic_mask:
         kv_heads = base.num_key_value_heads
         params += kv_heads + linear(kv_out, kv_heads, base.attention_bias)
-    if base.attention_gate_bias:
-        params += base.num_attention_heads
     return params
-
-
-def mla_attention_params(base: BaseConfig, mla: MlaConfig) -> int:
-    """One latent-attention block as transformers' DeepseekV2/V3Attention builds it.
-
-    Queries: q_a_proj (h → q_lora, biased iff attention_bias), q_a_layernorm (q_lora) and
-    q_b_proj (q_lora → H·(nope+rope)); or one unbiased q_proj (h → H·(nope+rope)) when
-    q_lora_rank is None. Keys/values: kv_a_proj_with_mqa (h → kv_lora + rope, biased iff
-    attention_bias), kv_a_layernorm (kv_lora) and kv_b_proj (kv_lora → H·(nope+v)). Output:
-    o_proj (H·v → h).
-    """
-    h, heads = base.hidden_size, base.num_attention_heads
-    q_out = heads * mla.qk_head_dim
-    if mla.q_lora_rank is None:
-        query = linear(h, q_out, False)
-    else:
-        query = (
-            linear(h, mla.q_lora_rank, base.attention_bias)
-            + mla.q_lora_rank
-            + linear(mla.q_lora_rank, q_out, False)
-        )
-    key_value = (
-        linear(h, mla.kv_lora_rank + mla.qk_rope_head_dim, base.attention_bias)
-        + mla.kv_lora_rank
-        + linear(mla.kv_lora_rank, heads * (mla.qk_nope_head_dim + mla.v_head_dim), False)
-    )
-    return query + key_value + linear(heads * mla.v_head_dim, h, base.attention_output_bias)
 
 
 #: BaseConfig fields a family may give layer by layer, and the tuple that gives them.

@@ -74,8 +74,6 @@ class MambaConfig:
     num_groups: int = 0
 
 
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HyperConnectionConfig:
     """Hyper-connections (HY-V4, DeepSeek-V4): the residual stream is `streams` copies of the
@@ -202,11 +200,9 @@ class MlaConfig:
     index_n_heads: int = 0
     index_head_dim: int = 0
     indexer_layers: tuple[int, ...] = ()
-    #: A per-head sigmoid gate on the output (`g_proj` h → heads, unbiased; Bailing hybrid).
-    output_gate: bool = False
     #: A per-head sigmoid gate on the attention output, `heads × output_gate_width` wide and
     #: read from the hidden state without bias: v_head_dim for HY-V4 (`gate_proj`), 1 for
-    #: dots3 (`g_proj`); 0 when there is none.
+    #: dots3 and the Bailing hybrid (`g_proj`); 0 when there is none.
     output_gate_width: int = 0
     #: An RMSNorm of qk_rope_head_dim on the shared rotary key (dots3 `k_rope_only_layernorm`).
     rope_key_norm: bool = False
@@ -314,6 +310,8 @@ class BaseConfig:
     #: is counted in routed_experts and its router in router, as the MLP's are.
     attention_experts: int = 0
     attention_experts_per_tok: int = 0
+    #: The attention output gate carries one learned bias per head (Beam `self_attn.gate_bias`).
+    attention_gate_bias: bool = False
     #: Outputs per head of a separate unbiased gate projection on the attention output (Laguna's
     #: `g_proj`: 1 for one gate per head, head_dim for one per channel); 0 when there is none.
     attention_gate_per_head: int = 0
@@ -340,8 +338,6 @@ class BaseConfig:
     intermediate_size_by_layer: tuple[int, ...] = ()
     #: Per-layer input embeddings, when the model has them (see PerLayerInputConfig).
     per_layer_input: PerLayerInputConfig | None = None
-    #: The attention output gate carries one learned bias per head (Beam `self_attn.gate_bias`).
-    attention_gate_bias: bool = False
     #: The layer norms are LayerNorm with a bias (weight + bias per norm), not RMSNorm.
     norm_bias: bool = False
     #: hidden_size-wide norms in each decoder layer: 2 (before attention and before the MLP) for
@@ -378,14 +374,6 @@ class BaseConfig:
     mlp_free_layers: tuple[int, ...] = ()
     #: The dense MLP is gate/up/down (SwiGLU); False for a plain up/down MLP (Nemotron-H relu²).
     mlp_gated: bool = True
-    #: DeepSeek-V4's compressed attention on every layer, when used (see
-    #: CompressedAttentionConfig); `layer_types` then says which compressor each layer has.
-    compressed_attention: CompressedAttentionConfig | None = None
-    #: ZAYA's convolved q/k and split values, when used (see ConvolvedQkConfig).
-    convolved_qk: ConvolvedQkConfig | None = None
-    #: hidden_size-wide learned vectors applied to the embeddings before the first layer (ZAYA's
-    #: `input_hidden_states_scale` and `_bias`: 2), counted in `other`.
-    input_scales: int = 0
     #: Short convolutions on keys, values and each layer's outputs (see ShortConvConfig).
     short_conv: ShortConvConfig | None = None
     #: The relative position bias of every attention layer (see RelativeLogitsConfig).
@@ -406,6 +394,14 @@ class BaseConfig:
     embedding_norm: bool = False
     #: A learned scalar on the dense MLP's output (Inkling `mlp.global_scale`), per dense layer.
     mlp_output_scale: bool = False
+    #: DeepSeek-V4's compressed attention on every layer, when used (see
+    #: CompressedAttentionConfig); `layer_types` then says which compressor each layer has.
+    compressed_attention: CompressedAttentionConfig | None = None
+    #: ZAYA's convolved q/k and split values, when used (see ConvolvedQkConfig).
+    convolved_qk: ConvolvedQkConfig | None = None
+    #: hidden_size-wide learned vectors applied to the embeddings before the first layer (ZAYA's
+    #: `input_hidden_states_scale` and `_bias`: 2), counted in `other`.
+    input_scales: int = 0
     #: Norms wrapped in a low-rank sigmoid gate read from their output (A.X-K2
     #: `AXK2GatedRMSNorm`: `mlp.fc1` h → rank and `mlp.fc2` rank → h, unbiased), counted in
     #: norms: the gate's rank, and how many of each layer's norms carry one (empty: none do).

@@ -174,6 +174,8 @@ FAILURES = [
      "(an integer (64))", "alias_conflict", "num_experts"),
     ("unsupported", '{"model_type": "bert", "architectures": ["BertModel"]}', 1,
      "unsupported model_type 'bert' (supported: ", "unsupported_model_type", "model_type"),
+    ("control-characters-escaped", '{"model_type": "a\\nb\\u2028"}', 1,
+     "unsupported model_type 'a\\nb\\u2028' (supported: ", "unsupported_model_type", "model_type"),
     ("no-model-type", '{"hidden_size": 8}', 1,
      "missing required key 'model_type'", "missing_key", "model_type"),
     ("not-utf8", b'{"model_type": "\xff"}', 1,

@@ -298,7 +298,7 @@ def _parse_bailing_hybrid(reader: Reader, variant: Variant) -> Parsed:
         qk_nope_head_dim=reader.get("base.mla.qk_nope_head_dim"),
         qk_rope_head_dim=reader.get("base.mla.qk_rope_head_dim"),
         v_head_dim=reader.get("base.mla.v_head_dim"),
-        output_gate=True,
+        output_gate_width=1,
     )
     linear_attention = LinearAttentionConfig(
         kind="kda",

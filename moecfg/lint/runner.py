@@ -11,6 +11,7 @@ import stat
 from collections.abc import Sequence
 from dataclasses import replace
 
+from moecfg.errors import one_line
 from moecfg.lint.context import RuleContext, build_context
 from moecfg.lint.discovery import Missing, discover
 from moecfg.lint.findings import FileReport, Finding, LintReport
@@ -35,7 +36,7 @@ def all_findings(ctx: RuleContext) -> list[Finding]:
             code=rule.code,
             name=rule.name,
             severity=rule.severity,
-            message=hit.message,
+            message=one_line(hit.message),
             path=ctx.path,
             pointer=None if hit.key is None else "$." + hit.key,
         )
