@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 #: Per-layer and summarised fields that the layer map shows instead of a table row.
 _SHOWN_ELSEWHERE = ("base.layer_types", "moe.moe_layers")
+#: Values that mean "the model has no such part" for a field fixed by the architecture.
+_ABSENT = (None, False, 0, [], {}, "")
 
 
 def _escape(text: str) -> str:
@@ -54,8 +56,11 @@ def _config_rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
     for part in ("base", "moe"):
         for name, value in (report[part] or {}).items():
             key = f"{part}.{name}"
-            if key not in _SHOWN_ELSEWHERE:
-                rows.append((key, _value(value), report["provenance"].get(key, "")))
+            how = report["provenance"].get(key, "")
+            if key in _SHOWN_ELSEWHERE or (how == "architecture" and value in _ABSENT):
+                # Structure the family does not have (no sinks, no indexer...) is not news.
+                continue
+            rows.append((key, _value(value), how))
     return rows
 
 
