@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from moecfg import metrics
@@ -19,10 +20,10 @@ from moecfg.errors import MoecfgError
 from moecfg.model import ModelConfig
 
 #: Bytes per cached value for `--kv-dtype`.
-KV_DTYPE_BYTES = {"fp32": 4.0, "bf16": 2.0, "fp16": 2.0, "fp8": 1.0}
-#: `--weights-dtype` choices: metrics.WEIGHT_DTYPE_BYTES, or the checkpoint's own storage.
+KV_DTYPE_BYTES = {"fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1}
+#: `--weights-dtype` choices: metrics.WEIGHT_DTYPE_BITS, or the checkpoint's own storage.
 CHECKPOINT = "checkpoint"
-WEIGHT_DTYPES = (*metrics.WEIGHT_DTYPE_BYTES, CHECKPOINT)
+WEIGHT_DTYPES = (*metrics.WEIGHT_DTYPE_BITS, CHECKPOINT)
 
 #: Parts a checkpoint quantizer converts (Linear weights); embeddings, lm_head, norms and the
 #: router stay at the config dtype, as in the fp8 and mxfp4 checkpoints on the Hub.
@@ -35,7 +36,7 @@ _PART_BY_MODULE = {
     "shared_expert": "shared_experts",
     "shared_experts": "shared_experts",
 }
-_DTYPE_BYTES = {"bfloat16": 2.0, "float16": 2.0, "float32": 4.0}
+_DTYPE_BYTES = {"bfloat16": 2, "float16": 2, "float32": 4}
 _SIZE_UNITS = {
     "B": 1,
     "KB": 10**3,
@@ -68,13 +69,19 @@ class DeploymentSpec:
 
 
 def parse_memory_size(text: str) -> int:
-    """'80GB' → 80·10⁹ bytes, '80GiB' → 80·2³⁰. A unit is required; GB is decimal, as sold."""
+    """'80GB' → 80·10⁹ bytes, '80GiB' → 80·2³⁰. A unit is required; GB is decimal, as sold.
+    The number is read exactly (no float rounding) and must come to at least one byte."""
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B|B)\s*", text, flags=re.IGNORECASE)
     if not match:
         raise DeploymentError(
             f"--gpu-memory: expected a size such as 80GB or 24GiB, got '{text}'", code="bad_size"
         )
-    return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).upper()])
+    size = int(Fraction(match.group(1)) * _SIZE_UNITS[match.group(2).upper()])
+    if size < 1:
+        raise DeploymentError(
+            f"--gpu-memory: a GPU needs at least one byte of memory, got '{text}'", code="bad_size"
+        )
+    return size
 
 
 def build_deployment_spec(
@@ -109,7 +116,8 @@ class CheckpointQuantization:
     """How a checkpoint's `quantization_config` stores weights."""
 
     method: str
-    bytes_per_weight: float
+    #: Exact, so checkpoint sizes stay whole-byte integers however large the model.
+    bytes_per_weight: Fraction
     #: Parts the quantizer leaves at the config dtype.
     unconverted: frozenset[str]
 
@@ -126,21 +134,21 @@ def read_checkpoint_quantization(quantization: Mapping[str, Any]) -> CheckpointQ
     one 8-bit scale per 32 values), or integer `bits` with an fp16 scale per `group_size`."""
     method = str(quantization.get("quant_method", "unknown"))
     if method == "fp8":
-        size = 1.0
+        size = Fraction(1)
         block = quantization.get("weight_block_size")
         if (
             isinstance(block, list)
             and len(block) == 2
             and all(isinstance(b, int) and b > 0 for b in block)
         ):
-            size += 4 / (block[0] * block[1])
+            size += Fraction(4, block[0] * block[1])
     elif method == "mxfp4":
-        size = 0.5 + 1 / 32
+        size = Fraction(1, 2) + Fraction(1, 32)
     elif isinstance(quantization.get("bits"), int) and quantization["bits"] > 0:
-        size = quantization["bits"] / 8
+        size = Fraction(quantization["bits"], 8)
         group = quantization.get("group_size")
         if isinstance(group, int) and group > 0:
-            size += 2 / group
+            size += Fraction(2, group)
     else:
         raise DeploymentError(
             f"--weights-dtype checkpoint: quant_method '{method}' is not understood "
@@ -157,38 +165,28 @@ def read_checkpoint_quantization(quantization: Mapping[str, Any]) -> CheckpointQ
     return CheckpointQuantization(method, size, frozenset(unconverted))
 
 
+def active_parts(counts: metrics.ParamCounts) -> dict[str, int]:
+    """The parts a token uses: `routed_experts` holds only the experts it is routed to."""
+    parts = dict(counts.parts)
+    parts["routed_experts"] = counts.active - (counts.total - counts.parts["routed_experts"])
+    return parts
+
+
 def non_weight_params(config: ModelConfig, active: bool = False) -> dict[str, int]:
-    """Parameters inside quantized parts that are not Linear weights (biases, q/k norms, sinks):
-    quantizers leave them at the config dtype. `active` counts only the k experts a token uses."""
-    base, moe = config.base, config.moe
-    layers = base.num_hidden_layers
-    q_out, kv_out = (
-        base.num_attention_heads * base.head_dim,
-        base.num_key_value_heads * base.head_dim,
-    )
-    attention = (q_out + 2 * kv_out if base.attention_bias else 0) + (
-        base.hidden_size if base.attention_output_bias else 0
-    )
-    attention += 2 * base.head_dim if base.qk_norm and not base.qk_norm_full_width else 0
-    attention += base.num_attention_heads if base.attention_sinks else 0
-    out = {"attention": layers * attention}
-    if moe is not None and moe.expert_bias:
-        experts = moe.num_experts_per_tok if active else moe.num_experts
-        out["routed_experts"] = (
-            len(moe.moe_layers) * experts * (2 * moe.expert_intermediate_size + base.hidden_size)
-        )
-    if base.mlp_bias and base.intermediate_size:
-        out["dense_mlp"] = len(config.dense_layers) * (
-            2 * base.intermediate_size + base.hidden_size
-        )
-    return out
+    """Parameters inside quantized parts that are not Linear weights (biases, norms, sinks,
+    convolutions, state-space parameters): quantizers leave them at the config dtype. Taken from
+    `metrics.count_non_weight_params`, so every layer kind and per-layer shape is counted as the
+    parameter count counts it. `active` counts only the experts a token uses."""
+    counts = metrics.count_non_weight_params(config)
+    parts = active_parts(counts) if active else counts.parts
+    return {part: parts[part] for part in QUANTIZED_PARTS}
 
 
 def _checkpoint_bytes(
     parts: Mapping[str, int],
     kept_inside: Mapping[str, int],
     quant: CheckpointQuantization,
-    dtype_bytes: float,
+    dtype_bytes: int,
 ) -> int:
     quantized = sum(
         v - kept_inside.get(part, 0)
@@ -208,26 +206,26 @@ def _weight_dtypes(spec: DeploymentSpec, quantization: Mapping[str, Any] | None)
         )
     if spec.weights_dtype is not None:
         return [spec.weights_dtype]
-    return [*metrics.WEIGHT_DTYPE_BYTES, *([CHECKPOINT] if quantization is not None else [])]
+    return [*metrics.WEIGHT_DTYPE_BITS, *([CHECKPOINT] if quantization is not None else [])]
 
 
 def kv_cache_groups(
-    config: ModelConfig, context: int, batch: int, dtype_bytes: float
+    config: ModelConfig, context: int, batch: int, dtype_bytes: int
 ) -> list[dict[str, Any]]:
-    """Each layer kind's share of the cache for `batch` sequences of `context` tokens."""
-    out = []
-    for group in metrics.kv_cache(config, dtype_bytes):
-        tokens = min(context, group.window) if group.window is not None else context
-        per_token = group.bytes_per_token
-        out.append(
-            {
-                "kind": group.kind,
-                "layers": group.layers,
-                "tokens_held": tokens if per_token else 0,
-                "bytes": metrics.kv_group_bytes(group, context) * batch,
-            }
-        )
-    return out
+    """Each layer kind's share of the cache for `batch` sequences of `context` tokens.
+
+    `tokens_held` is the positions each sequence's cache keeps: the window or the whole context,
+    for a compressed group its `context // compress_rate` entries, and 0 for a fixed state.
+    """
+    return [
+        {
+            "kind": group.kind,
+            "layers": group.layers,
+            "tokens_held": metrics.kv_group_positions(group, context),
+            "bytes": metrics.kv_group_bytes(group, context) * batch,
+        }
+        for group in metrics.kv_cache(config, dtype_bytes)
+    ]
 
 
 def deployment_report(
@@ -240,8 +238,6 @@ def deployment_report(
             "--context is needed: the config has no max_position_embeddings", code="no_context"
         )
     params = metrics.count_params(config)
-    active_parts = dict(params.parts)
-    active_parts["routed_experts"] = params.active - (params.total - params.parts["routed_experts"])
     quantization = find_quantization_config(raw_data)
     dtypes = _weight_dtypes(spec, quantization)
     weights: dict[str, int] = {}
@@ -253,14 +249,14 @@ def deployment_report(
             kept = _DTYPE_BYTES.get(config.base.dtype or "", 2.0)
             weights[dtype] = _checkpoint_bytes(params.parts, non_weight_params(config), quant, kept)
             read_per_token[dtype] = _checkpoint_bytes(
-                active_parts, non_weight_params(config, active=True), quant, kept
+                active_parts(params), non_weight_params(config, active=True), quant, kept
             )
         else:
-            size = metrics.WEIGHT_DTYPE_BYTES[dtype]
-            weights[dtype] = int(params.total * size)
-            read_per_token[dtype] = int(params.active * size)
-    groups = kv_cache_groups(config, context, spec.batch, KV_DTYPE_BYTES[spec.kv_dtype])
-    kv_bytes = sum(group["bytes"] for group in groups)
+            weights[dtype] = metrics.weight_bytes(params.total)[dtype]
+            read_per_token[dtype] = metrics.weight_bytes(params.active)[dtype]
+    kv_dtype_bytes = KV_DTYPE_BYTES[spec.kv_dtype]
+    groups = kv_cache_groups(config, context, spec.batch, kv_dtype_bytes)
+    kv_bytes = metrics.kv_cache_bytes(config, context, spec.batch, kv_dtype_bytes)
     totals = {dtype: weights[dtype] + kv_bytes for dtype in dtypes}
     fits = None
     if spec.gpu_memory_bytes is not None:

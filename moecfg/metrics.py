@@ -14,6 +14,7 @@ norms around them stay in `norms`.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
 from moecfg.model import (
@@ -35,8 +36,9 @@ from moecfg.model import (
     MoeConfig,
 )
 
-#: Bytes per weight for the dtypes memory is reported at.
-WEIGHT_DTYPE_BYTES = {"bf16": 2.0, "fp8": 1.0, "int4": 0.5}
+#: Bits per weight for the dtypes memory is reported at: integers, so byte counts stay exact
+#: however large the model (a float product drifts past 2**53).
+WEIGHT_DTYPE_BITS = {"bf16": 16, "fp8": 8, "int4": 4}
 #: The KV cache is reported at bf16.
 KV_DTYPE_BYTES = 2
 
@@ -69,8 +71,14 @@ class ParamCounts:
         return self.total + self.mtp
 
 
+#: False while `count_non_weight_params` runs: `linear` then counts only its bias.
+_LINEAR_WEIGHTS_COUNTED: ContextVar[bool] = ContextVar("linear_weights_counted", default=True)
+
+
 def linear(in_features: int, out_features: int, bias: bool) -> int:
-    return in_features * out_features + (out_features if bias else 0)
+    """One nn.Linear; every Linear weight matrix in this module is counted through here."""
+    weights = in_features * out_features if _LINEAR_WEIGHTS_COUNTED.get() else 0
+    return weights + (out_features if bias else 0)
 
 
 def gated_mlp(hidden_size: int, intermediate_size: int, bias: bool) -> int:
@@ -340,7 +348,7 @@ def compressed_attention_params(
         + linear(q_lora, heads * d, False)
         + linear(h, d, False)
         + d
-        + attention.output_lora_rank * heads * d
+        + linear(heads * d // attention.output_groups, out_lora, False)
         + linear(out_lora, h, False)
         + heads
     )
@@ -418,7 +426,7 @@ def moe_layer_params(hidden_size: int, moe: MoeConfig) -> dict[str, int]:
             hidden_size, moe.shared_expert_intermediate_size, moe.shared_expert_bias, moe.experts_gated
         )
         if moe.shared_expert_gate:
-            shared += hidden_size
+            shared += linear(hidden_size, 1, False)
     return {
         "router": router_params(hidden_size, moe)
         + (hidden_size if moe.router_input_scale else 0)
@@ -550,6 +558,17 @@ def count_params(config: ModelConfig) -> ParamCounts:
         active=total - parts["routed_experts"] + active_routed,
         mtp=mtp_params(config),
     )
+
+
+def count_non_weight_params(config: ModelConfig) -> ParamCounts:
+    """`count_params` without the Linear weight matrices: by part, the biases, norms, sinks,
+    convolutions, state-space parameters and scales that a weight quantizer leaves at the config
+    dtype (`active` likewise counts only those of the experts a token uses)."""
+    token = _LINEAR_WEIGHTS_COUNTED.set(False)
+    try:
+        return count_params(config)
+    finally:
+        _LINEAR_WEIGHTS_COUNTED.reset(token)
 
 
 def mtp_params(config: ModelConfig) -> int:
@@ -753,13 +772,21 @@ def kv_cache_bytes(
     return total
 
 
+def kv_group_positions(group: KvGroup, context: int) -> int:
+    """The positions one sequence's cache of this group keeps after `context` tokens: its window
+    or the whole context, one entry per `compress_rate` tokens, and none for a fixed state."""
+    if group.compress_rate is not None:
+        return context // group.compress_rate
+    if not group.bytes_per_token:
+        return 0
+    return min(context, group.window) if group.window is not None else context
+
+
 def kv_group_bytes(group: KvGroup, context: int) -> int:
     """What one group holds for one sequence of `context` tokens: its window (or the whole
     context), its compressed entries, and its fixed state."""
-    if group.compress_rate is not None:
-        return context // group.compress_rate * group.bytes_per_entry + group.state_bytes
-    tokens = min(context, group.window) if group.window is not None else context
-    return group.bytes_per_token * tokens + group.state_bytes
+    per_position = group.bytes_per_entry if group.compress_rate is not None else group.bytes_per_token
+    return kv_group_positions(group, context) * per_position + group.state_bytes
 
 
 def compressed_kv_cache(
@@ -823,9 +850,6 @@ def with_convolved_qk_state(
     return replace(group, state_bytes=group.state_bytes + state)
 
 
-def weight_bytes(total_params: int) -> dict[str, int]:
-    return {dtype: int(total_params * size) for dtype, size in WEIGHT_DTYPE_BYTES.items()}
-
-
-def sliding_layer_count(base: BaseConfig) -> int:
-    return sum(1 for kind in base.layer_types if kind == SLIDING_ATTENTION)
+def weight_bytes(params: int) -> dict[str, int]:
+    """`params` weights stored at each of WEIGHT_DTYPE_BITS, in whole bytes (int4 rounds down)."""
+    return {dtype: params * bits // 8 for dtype, bits in WEIGHT_DTYPE_BITS.items()}

@@ -3,12 +3,19 @@ cache per layer kind, and GPU fit. Expected bytes are worked out by hand from ea
 
 from __future__ import annotations
 
+import json
+from fractions import Fraction
+from pathlib import Path
+
 import pytest
 
 from moecfg.core import inspect_source
-from moecfg.deploy import DeploymentSpec, parse_memory_size
-from moecfg.families import FAMILIES
-from tests.conftest import run_cli, sample
+from moecfg.deploy import QUANTIZED_PARTS, DeploymentSpec, parse_memory_size
+from moecfg.families import parse_config
+from moecfg.loading.files import RawConfig
+from moecfg.metrics import count_non_weight_params
+from tests.conftest import ROOT, load_sample, run_cli, sample
+from tests.oracle import classify, require_oracle
 
 QWEN3_MOE = str(sample("Qwen3-30B-A3B.json"))
 LLAMA = str(sample("Llama-3.1-8B.json"))
@@ -64,7 +71,6 @@ def test_context_defaults_to_max_position_embeddings():
     assert d["kv_cache_bytes"] == 32 * 2 * 8 * 128 * 2 * 131072
 
 
-@pytest.mark.skipif("gpt_oss" not in FAMILIES, reason="gpt_oss family not available")
 class TestSlidingAndCheckpoint:
     # gpt-oss-20b: 24 layers alternating sliding (window 128) and full, 8 KV heads of 64.
     PER_LAYER_TOKEN = 2 * 8 * 64 * 2  # 2,048 bytes
@@ -107,6 +113,11 @@ def test_memory_sizes(text, size):
     ("args", "message"),
     [
         (["--gpu-memory", "80"], "--gpu-memory: expected a size such as 80GB or 24GiB, got '80'"),
+        (["--gpu-memory", "0GB"], "--gpu-memory: a GPU needs at least one byte of memory, got '0GB'"),
+        (
+            ["--gpu-memory", "0.1B"],
+            "--gpu-memory: a GPU needs at least one byte of memory, got '0.1B'",
+        ),
         (
             ["--weights-dtype", "checkpoint"],
             "--weights-dtype checkpoint: the config has no quantization_config",
@@ -143,3 +154,137 @@ def test_deployment_in_table_and_markdown():
         "inspect", QWEN3_MOE, "--context", "32768", "--gpu-memory", "80GB", "-f", "markdown"
     )
     assert "| **KV cache total** | 3,221,225,472 | 3.00 GiB |" in markdown.stdout
+
+
+def test_weight_bytes_stay_exact_for_huge_models(write_config):
+    """Past 2**53 a float product drifts: bf16 must stay exactly twice the parameter count."""
+    path = write_config({**load_sample("Qwen3-30B-A3B.json"), "hidden_size": 10**30})
+    report = run_cli("inspect", str(path), "--context", "10", "--format", "json").json()
+    total, active = report["params"]["total"], report["params"]["active"]
+    exact = {"bf16": 2 * total, "fp8": total, "int4": total // 2}
+    assert report["memory"]["weights_bytes"] == exact
+    assert report["deployment"]["weights_bytes"] == exact
+    assert report["deployment"]["weight_bytes_read_per_token"]["bf16"] == 2 * active
+
+
+def test_memory_sizes_are_read_exactly():
+    assert parse_memory_size("123456789123456789.123TB") == 123_456_789_123_456_789_123 * 10**9
+
+
+# DeepSeek-V4 in miniature: one sliding-only, one compressed-sparse (rate 4) and one
+# heavily-compressed (rate 8) layer; head_dim 32, indexer head_dim 16.
+TINY_V4 = {
+    "model_type": "deepseek_v4",
+    "vocab_size": 64,
+    "hidden_size": 64,
+    "moe_intermediate_size": 16,
+    "num_hidden_layers": 3,
+    "num_attention_heads": 4,
+    "head_dim": 32,
+    "q_lora_rank": 16,
+    "o_groups": 2,
+    "o_lora_rank": 8,
+    "index_n_heads": 2,
+    "index_head_dim": 16,
+    "index_topk": 4,
+    "n_routed_experts": 4,
+    "num_experts_per_tok": 2,
+    "hc_mult": 2,
+    "sliding_window": 64,
+    "layer_types": ["sliding_attention", "compressed_sparse_attention", "heavily_compressed_attention"],
+    "compress_rates": {"compressed_sparse_attention": 4, "heavily_compressed_attention": 8},
+    "mlp_layer_types": ["hash_moe", "moe", "moe"],
+}
+
+
+def test_compressed_groups_hold_one_entry_per_rate_tokens(write_config):
+    d = deployment(str(write_config(TINY_V4)), context=23, kv_dtype="fp8")
+    # Every layer's window: 23 tokens (< 64) of 2·32 (sliding-only) + 32 + 32 values.
+    # Compressed-sparse: 23 // 4 = 5 entries of 32 + 16 values, plus its fullest state: 3
+    # buffered tokens of kv and gate, two windows each (3·2·2·48), and the overlap (2·4·48).
+    # Heavily compressed: 23 // 8 = 2 entries of 32, plus 7 buffered tokens (7·2·1·32).
+    assert d["kv_cache_groups"] == [
+        {"kind": "sliding_attention", "layers": 3, "tokens_held": 23, "bytes": 23 * 128},
+        {
+            "kind": "compressed_sparse_attention",
+            "layers": 1,
+            "tokens_held": 5,
+            "bytes": 5 * 48 + 3 * 2 * 2 * 48 + 2 * 4 * 48,
+        },
+        {
+            "kind": "heavily_compressed_attention",
+            "layers": 1,
+            "tokens_held": 2,
+            "bytes": 2 * 32 + 7 * 2 * 32,
+        },
+    ]
+    assert d["kv_cache_bytes"] == sum(group["bytes"] for group in d["kv_cache_groups"])
+
+
+def oracle_non_linear_weights(config: dict, tmp_path: Path) -> dict[str, int]:
+    """From transformers' model on meta: per quantized part, the parameters that are neither an
+    nn.Linear weight nor a fused 3-D expert weight, i.e. what a weight quantizer leaves alone."""
+    torch, transformers = require_oracle()
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    hf_config = transformers.AutoConfig.from_pretrained(tmp_path)
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(hf_config)
+    kept = dict.fromkeys(QUANTIZED_PARTS, 0)
+    for name, param in model.named_parameters():
+        part = classify(name)
+        if part not in kept:
+            continue
+        owner = model.get_submodule(name.rpartition(".")[0])
+        linear_weight = isinstance(owner, torch.nn.Linear) and name.endswith(".weight")
+        if not (linear_weight or (part == "routed_experts" and param.dim() == 3)):
+            kept[part] += param.numel()
+    return kept
+
+
+NON_WEIGHT_CONFIGS = {
+    "gpt-oss (expert biases, sinks)": ROOT / "sample_configs" / "gpt-oss-20b.json",
+    "Qwen3-Next (linear attention, q/k norms, shared-expert gate)": ROOT
+    / "sample_configs"
+    / "Qwen3-Next-80B-A3B-Thinking.json",
+    "DeepSeek-V2-Lite (MLA norms)": ROOT / "sample_configs" / "DeepSeek-V2-Lite.json",
+    "Qwen1.5-MoE (attention biases)": ROOT / "sample_configs" / "Qwen1.5-MoE-A2.7B.json",
+    "Jamba (Mamba-1)": ROOT / "tests" / "fixtures" / "hybrid" / "jamba-v0.1-dims.json",
+    "Granite 4 (Mamba-2)": ROOT / "tests" / "fixtures" / "hybrid" / "granite-4.0-h-tiny-dims.json",
+    "MiniMax (lightning attention)": ROOT / "tests" / "fixtures" / "hybrid" / "minimax-text-01-dims.json",
+}
+
+
+@pytest.mark.parametrize("path", list(NON_WEIGHT_CONFIGS.values()), ids=list(NON_WEIGHT_CONFIGS))
+def test_non_weight_params_match_transformers(path: Path, tmp_path: Path):
+    config = json.loads(path.read_text())
+    counts = count_non_weight_params(parse_config(RawConfig(source=str(path), data=config)))
+    ours = {part: counts.parts[part] for part in QUANTIZED_PARTS}
+    assert ours == oracle_non_linear_weights(config, tmp_path)
+
+
+def test_checkpoint_bytes_keep_every_non_weight_at_the_config_dtype(write_config, tmp_path):
+    """Qwen3-Next stored as fp8 with 128×128 block scales: each Linear weight of the quantized
+    parts costs 1 + 4/128² bytes, everything else (linear-attention convolutions and A/dt,
+    norms, the embedding, router) its bf16 two bytes. Weights counted by transformers."""
+    config = load_sample("Qwen3-Next-80B-A3B-Thinking.json")
+    quantization = {"quant_method": "fp8", "weight_block_size": [128, 128]}
+    path = write_config({**config, "quantization_config": quantization})
+    torch, transformers = require_oracle()
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "config.json").write_text(json.dumps(config))
+    with torch.device("meta"):
+        model = transformers.AutoModelForCausalLM.from_config(
+            transformers.AutoConfig.from_pretrained(tmp_path / "model")
+        )
+    quantized = total = 0
+    for name, param in model.named_parameters():
+        total += param.numel()
+        owner = model.get_submodule(name.rpartition(".")[0])
+        is_weight = (isinstance(owner, torch.nn.Linear) and name.endswith(".weight")) or (
+            classify(name) == "routed_experts" and param.dim() == 3
+        )
+        if is_weight and classify(name) in QUANTIZED_PARTS:
+            quantized += param.numel()
+    expected = int(quantized * (1 + Fraction(4, 128 * 128)) + (total - quantized) * 2)
+    d = deployment(str(path), context=1, weights_dtype="checkpoint")
+    assert d["weights_bytes"] == {"checkpoint": expected}
