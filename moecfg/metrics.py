@@ -785,7 +785,8 @@ def kv_group_positions(group: KvGroup, context: int) -> int:
 def kv_group_bytes(group: KvGroup, context: int) -> int:
     """What one group holds for one sequence of `context` tokens: its window (or the whole
     context), its compressed entries, and its fixed state."""
-    per_position = group.bytes_per_entry if group.compress_rate is not None else group.bytes_per_token
+    compressed = group.compress_rate is not None
+    per_position = group.bytes_per_entry if compressed else group.bytes_per_token
     return kv_group_positions(group, context) * per_position + group.state_bytes
 
 

@@ -113,7 +113,10 @@ def test_memory_sizes(text, size):
     ("args", "message"),
     [
         (["--gpu-memory", "80"], "--gpu-memory: expected a size such as 80GB or 24GiB, got '80'"),
-        (["--gpu-memory", "0GB"], "--gpu-memory: a GPU needs at least one byte of memory, got '0GB'"),
+        (
+            ["--gpu-memory", "0GB"],
+            "--gpu-memory: a GPU needs at least one byte of memory, got '0GB'",
+        ),
         (
             ["--gpu-memory", "0.1B"],
             "--gpu-memory: a GPU needs at least one byte of memory, got '0.1B'",
@@ -191,7 +194,11 @@ TINY_V4 = {
     "num_experts_per_tok": 2,
     "hc_mult": 2,
     "sliding_window": 64,
-    "layer_types": ["sliding_attention", "compressed_sparse_attention", "heavily_compressed_attention"],
+    "layer_types": [
+        "sliding_attention",
+        "compressed_sparse_attention",
+        "heavily_compressed_attention",
+    ],
     "compress_rates": {"compressed_sparse_attention": 4, "heavily_compressed_attention": 8},
     "mlp_layer_types": ["hash_moe", "moe", "moe"],
 }
@@ -241,16 +248,17 @@ def oracle_non_linear_weights(config: dict, tmp_path: Path) -> dict[str, int]:
     return kept
 
 
+HYBRID = ROOT / "tests" / "fixtures" / "hybrid"
 NON_WEIGHT_CONFIGS = {
-    "gpt-oss (expert biases, sinks)": ROOT / "sample_configs" / "gpt-oss-20b.json",
-    "Qwen3-Next (linear attention, q/k norms, shared-expert gate)": ROOT
-    / "sample_configs"
-    / "Qwen3-Next-80B-A3B-Thinking.json",
-    "DeepSeek-V2-Lite (MLA norms)": ROOT / "sample_configs" / "DeepSeek-V2-Lite.json",
-    "Qwen1.5-MoE (attention biases)": ROOT / "sample_configs" / "Qwen1.5-MoE-A2.7B.json",
-    "Jamba (Mamba-1)": ROOT / "tests" / "fixtures" / "hybrid" / "jamba-v0.1-dims.json",
-    "Granite 4 (Mamba-2)": ROOT / "tests" / "fixtures" / "hybrid" / "granite-4.0-h-tiny-dims.json",
-    "MiniMax (lightning attention)": ROOT / "tests" / "fixtures" / "hybrid" / "minimax-text-01-dims.json",
+    "gpt-oss (expert biases, sinks)": sample("gpt-oss-20b.json"),
+    "Qwen3-Next (linear attention, q/k norms, shared-expert gate)": sample(
+        "Qwen3-Next-80B-A3B-Thinking.json"
+    ),
+    "DeepSeek-V2-Lite (MLA norms)": sample("DeepSeek-V2-Lite.json"),
+    "Qwen1.5-MoE (attention biases)": sample("Qwen1.5-MoE-A2.7B.json"),
+    "Jamba (Mamba-1)": HYBRID / "jamba-v0.1-dims.json",
+    "Granite 4 (Mamba-2)": HYBRID / "granite-4.0-h-tiny-dims.json",
+    "MiniMax (lightning attention)": HYBRID / "minimax-text-01-dims.json",
 }
 
 

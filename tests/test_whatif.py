@@ -178,7 +178,6 @@ def test_overrides_are_marked_in_every_format():
     assert "| moe.num_experts | 96 | override |" in markdown.stdout
 
 
-@pytest.mark.skipif("hunyuan_v1_moe" not in FAMILIES, reason="hunyuan_v1_moe family not available")
 class TestPerLayerTopK:
     """HunYuan lists one k per layer (`moe_topk`); a what-if must keep that list consistent."""
 

@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from moecfg.errors import MissingExtraError, SourceError
+from moecfg.loading.files import INDEX_FILE
 
 if TYPE_CHECKING:
     from moecfg.loading.files import RawConfig
 
 #: Hub repo ids: one slash, name parts of letters, digits, '-', '_' and '.' (96 chars at most).
 _HUB_ID = re.compile(r"^(?P<repo>[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96})(?:@(?P<revision>[\w./-]{1,256}))?$")
-
-INDEX_FILE = "model.safetensors.index.json"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,6 @@ from moecfg.loading.files import INDEX_FILE
 MAX_HEADER_BYTES = 100_000_000
 #: A shard index lists each tensor once: tens of thousands of entries, a few MiB at most.
 MAX_INDEX_BYTES = 64 * 1024 * 1024
-SINGLE_FILE = "model.safetensors"
 
 
 @dataclass(frozen=True, slots=True)
