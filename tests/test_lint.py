@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
@@ -421,7 +422,7 @@ def test_json_output_is_one_document_even_when_clean():
     result = run_cli("lint", "--isolated", "--output-format", "json", str(CASES / "valid-qwen3-moe.json"))
     assert result.json() == {
         "schema_version": 1,
-        "summary": {"files": 1, "errors": 0, "warnings": 0},
+        "summary": {"files": 1, "errors": 0, "warnings": 0, "internal_errors": 0},
         "files": [{"path": str(CASES / "valid-qwen3-moe.json"), "findings": 0, "internal_error": None}],
         "findings": [],
     }
@@ -489,3 +490,158 @@ def test_sarif_with_no_findings_is_valid_and_uses_relative_uris(tmp_path, monkey
     log = json.loads(render_sarif(lint_paths(["./MOE006-norm-topk-prob-absent.json"])))
     location = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
     assert location["artifactLocation"] == {"uri": "MOE006-norm-topk-prob-absent.json"}
+
+
+# --- internal errors: a file moecfg failed to check is reported, never "passed" -------------
+
+
+@pytest.fixture
+def broken_rule(monkeypatch):
+    """MOE002's check raises on the valid corpus file, as a bug in a rule would."""
+    broken = str(CASES / "valid-qwen3-moe.json")
+    check = RULES_BY_CODE["MOE002"].check
+
+    def boom(ctx):
+        if ctx.path == broken:
+            raise RuntimeError("rule bug")
+        return check(ctx)
+
+    rules = tuple(replace(r, check=boom) if r.code == "MOE002" else r for r in ALL_RULES)
+    monkeypatch.setattr("moecfg.lint.runner.ALL_RULES", rules)
+    return broken
+
+
+def test_internal_error_in_full_and_concise_output(broken_rule):
+    for fmt in ("full", "concise"):
+        result = run_cli("lint", "--isolated", "--output-format", fmt, broken_rule)
+        assert result.exit_code == 2
+        assert result.stdout == (
+            f"{broken_rule}: internal error: RuntimeError: rule bug\n"
+            + ("\n" if fmt == "full" else "")
+            + "Found 1 internal error in 1 file (1 file checked).\n"
+        )
+        assert result.stderr == f"moecfg: internal error: {broken_rule}: RuntimeError: rule bug\n"
+
+
+def test_internal_error_beside_findings_is_counted_in_the_summary(broken_rule):
+    other = str(CASES / "MOE001-experts-per-token-exceeds-expert-count.json")
+    result = run_cli("lint", "--isolated", "--output-format", "concise", broken_rule, other)
+    assert result.exit_code == 2
+    assert result.stdout.splitlines()[-2:] == [
+        f"{broken_rule}: internal error: RuntimeError: rule bug",
+        "Found 1 error and 1 internal error in 2 files (2 files checked).",
+    ]
+
+
+def test_internal_error_in_json_output(broken_rule):
+    result = run_cli("lint", "--isolated", "--output-format", "json", broken_rule)
+    assert result.exit_code == 2
+    assert result.json() == {
+        "schema_version": 1,
+        "summary": {"files": 1, "errors": 1, "warnings": 0, "internal_errors": 1},
+        "files": [{"path": broken_rule, "findings": 0, "internal_error": "RuntimeError: rule bug"}],
+        "findings": [],
+    }
+
+
+def test_internal_error_in_github_output(broken_rule):
+    result = run_cli("lint", "--isolated", "--output-format", "github", broken_rule)
+    assert result.exit_code == 2
+    assert result.stdout == (
+        f"::error file={escape_property(broken_rule)},title=moecfg internal error"
+        "::internal error: RuntimeError: rule bug\n"
+    )
+
+
+def test_internal_error_in_sarif_output(broken_rule):
+    result = run_cli("lint", "--isolated", "--output-format", "sarif", broken_rule)
+    assert result.exit_code == 2
+    log = result.json()
+    jsonschema.Draft7Validator(SARIF_SCHEMA).validate(log)
+    assert log["runs"][0]["invocations"] == [
+        {
+            "executionSuccessful": False,
+            "toolExecutionNotifications": [
+                {
+                    "level": "error",
+                    "message": {"text": "internal error: RuntimeError: rule bug"},
+                    "locations": [
+                        {
+                            "physicalLocation": {
+                                "artifactLocation": {"uri": Path(broken_rule).as_uri()}
+                            }
+                        }
+                    ],
+                }
+            ],
+        }
+    ]
+
+
+def test_internal_error_in_markdown_output(broken_rule):
+    result = run_cli("lint", "--isolated", "--output-format", "markdown", broken_rule)
+    assert result.exit_code == 2
+    lines = result.stdout.splitlines()
+    assert lines[2] == "Found 1 internal error in 1 file (1 file checked)."
+    assert [cell.strip() for cell in lines[-1].split("|")[1:-1]] == [
+        f"`{broken_rule}`", "", "", "error", "internal error: RuntimeError: rule bug",
+    ]
+
+
+def test_clean_sarif_run_says_execution_succeeded():
+    valid = str(CASES / "valid-qwen3-moe.json")
+    log = run_cli("lint", "--isolated", "--output-format", "sarif", valid).json()
+    assert log["runs"][0]["invocations"] == [{"executionSuccessful": True}]
+
+
+# --- lint reads configs as inspect does ----------------------------------------------------
+
+
+def qwen3_vl_moe_with_text_tie_string() -> dict:
+    """A valid top-level tie_word_embeddings (the key transformers reads) and a stray string one
+    in text_config, which Qwen3-VL-MoE never reads."""
+    from tests.test_families_mainstream_b import qwen3_vl_v4
+
+    return qwen3_vl_v4(tie_word_embeddings="yes")
+
+
+def test_top_level_field_is_read_where_inspect_reads_it(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(qwen3_vl_moe_with_text_tie_string()))
+    assert run_cli("inspect", str(path), "--format", "json").exit_code == 0
+    result = run_cli("lint", "--isolated", "--output-format", "json", str(path))
+    assert [f["code"] for f in result.json()["findings"]] == []
+    assert result.exit_code == 0
+
+
+def test_top_level_field_errors_name_the_top_level_key(tmp_path):
+    path = tmp_path / "config.json"
+    config = qwen3_vl_moe_with_text_tie_string()
+    config["tie_word_embeddings"] = "no"
+    path.write_text(json.dumps(config))
+    inspected = run_cli("inspect", str(path), "--format", "json").json()["error"]
+    assert inspected["message"] == (
+        "wrong type for 'tie_word_embeddings': expected a boolean, got a string (\"no\")"
+    )
+    findings = lint_paths([str(path)]).findings
+    assert [(f.code, f.pointer, f.message) for f in findings] == [
+        ("CFG006", "$.tie_word_embeddings", inspected["message"])
+    ]
+
+
+AGREEMENT_FILES = sorted(SAMPLES.glob("*.json")) + sorted(CASES.glob("*.json"))
+
+
+@pytest.mark.parametrize("path", AGREEMENT_FILES, ids=lambda p: p.name)
+def test_lint_adapter_agrees_with_inspect(path):
+    """lint runs the family adapter as inspect does: inspect accepts a file iff lint's adapter
+    reports nothing, and the key inspect rejects is one lint reports."""
+    inspected = run_cli("inspect", str(path), "--format", "json")
+    ctx = build_context(str(path))
+    adapter_errors = [*ctx.errors, *([ctx.load_error] if ctx.load_error else [])]
+    assert (inspected.exit_code == 0) == (not adapter_errors), adapter_errors
+    if inspected.exit_code:
+        key = inspected.json()["error"]["key"]
+        assert key in [getattr(e, "key", None) for e in adapter_errors]
+        pointers = [f.pointer for f in lint_paths([str(path)]).findings]
+        assert ("$." + key if key else None) in pointers

@@ -92,6 +92,11 @@ def lookup(data: Mapping[str, Any], dotted: str) -> Any:
     return node
 
 
+def has_key(data: Mapping[str, Any], dotted: str) -> bool:
+    """Whether `a.b.c` is present in nested objects (Field keys may walk into objects)."""
+    return lookup(data, dotted) is not _MISSING
+
+
 def describe(value: Any) -> str:
     """A value as a message shows it: its JSON type and a short rendering."""
     if isinstance(value, NonFinite):
@@ -220,7 +225,7 @@ class Reader:
         """Whether the config carries the field under its key or any alias."""
         spec = self.fields[name]
         data, _ = self._source(spec)
-        return any(lookup(data, k) is not _MISSING for k in (spec.key, *spec.aliases))
+        return any(has_key(data, k) for k in (spec.key, *spec.aliases))
 
     def get(self, name: str) -> Any:
         """The field's value: from the key, an alias, or the family default; else an error."""

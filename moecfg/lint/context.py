@@ -17,19 +17,9 @@ from typing import Any
 from moecfg.errors import ConfigError, MoecfgError
 from moecfg.families import parse_config, resolve_family
 from moecfg.families.base import Family
-from moecfg.families.fields import Field, Reader
+from moecfg.families.fields import Field, Reader, has_key
 from moecfg.loading.files import RawConfig, load_file
 from moecfg.model import ModelConfig
-
-
-def has_key(data: Mapping[str, Any], dotted: str) -> bool:
-    """Whether `a.b.c` is present in nested objects (Field keys may walk into objects)."""
-    node: Any = data
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return False
-        node = node[part]
-    return True
 
 
 @dataclass(kw_only=True)
@@ -58,16 +48,17 @@ class RuleContext:
 
     def spelled_key(self, spec: Field) -> str | None:
         """The key (or alias) the config actually uses for a Field, scoped; None if absent."""
+        data, scope = (self.raw or {}, "") if spec.top_level else (self.data, self.scope)
         for key in (spec.key, *spec.aliases):
-            if has_key(self.data, key):
-                return self.scope + key
+            if has_key(data, key):
+                return scope + key
         return None
 
     def field_key(self, name: str) -> str:
         """How to name a Field in a message: its spelling in the file, else its main key."""
         assert self.family is not None
         spec = self.family.fields[name]
-        return self.spelled_key(spec) or self.scope + spec.key
+        return self.spelled_key(spec) or ("" if spec.top_level else self.scope) + spec.key
 
 
 def _add(errors: list[ConfigError], error: ConfigError) -> None:
@@ -97,7 +88,7 @@ def build_context(path: str) -> RuleContext:
         readable = isinstance(nested, Mapping)
         ctx.data, ctx.scope = (nested if readable else {}), family.text_config + "."
     if readable:
-        reader = Reader(ctx.data, family.fields, scope=ctx.scope)
+        reader = Reader(ctx.data, family.fields, scope=ctx.scope, root=raw.data)
         for name in family.fields:
             try:
                 ctx.values[name] = reader.get(name)

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from moecfg import __version__
-from moecfg.lint.findings import Finding, LintReport, Severity
+from moecfg.lint.findings import FileReport, Finding, LintReport, Severity
 from moecfg.lint.rules import ALL_RULES, RULES_BY_CODE
 
 SCHEMA_VERSION = 1
@@ -41,18 +41,27 @@ def _location(finding: Finding) -> str:
 
 
 def summary_line(report: LintReport) -> str:
+    """ruff's closing line; a file moecfg failed to check is never "passed"."""
     errors, warnings = report.count(Severity.ERROR), report.count(Severity.WARNING)
+    internal = len(report.internal_errors)
     checked = _plural(len(report.files), "file") + " checked"
-    if not errors and not warnings:
+    if not errors and not warnings and not internal:
         return f"All checks passed! ({checked})"
-    with_findings = sum(1 for f in report.files if f.findings)
+    with_findings = sum(1 for f in report.files if f.findings or f.internal_error is not None)
     parts = [_plural(errors, "error")] if errors else []
     parts += [_plural(warnings, "warning")] if warnings else []
+    parts += [_plural(internal, "internal error")] if internal else []
     return f"Found {' and '.join(parts)} in {_plural(with_findings, 'file')} ({checked})."
+
+
+def internal_error_line(broken: FileReport) -> str:
+    """How the text formats name a file whose check failed inside moecfg."""
+    return f"{broken.path}: internal error: {broken.internal_error}"
 
 
 def render_concise(report: LintReport) -> str:
     lines = [f"{_location(f)}: {f.code} [{f.severity}] {f.message}" for f in report.findings]
+    lines += [internal_error_line(broken) for broken in report.internal_errors]
     return "\n".join([*lines, summary_line(report)]) + "\n"
 
 
@@ -64,6 +73,7 @@ def render_full(report: LintReport) -> str:
             block.append(f"  --> {f.pointer}")
         block.append(f"  = help: {f.name}: {RULES_BY_CODE[f.code].summary} (moecfg rules {f.code})")
         blocks.append("\n".join(block))
+    blocks += [internal_error_line(broken) for broken in report.internal_errors]
     return "\n\n".join([*blocks, summary_line(report)]) + "\n"
 
 
@@ -80,12 +90,17 @@ def _finding_dict(finding: Finding) -> dict[str, Any]:
 
 
 def render_json(report: LintReport) -> str:
+    """`summary.errors` counts error findings and files that hit an internal error alike, so
+    a consumer reading only it never mistakes a run that could not check a file for a pass;
+    `summary.internal_errors` says how many of them were internal."""
+    internal = len(report.internal_errors)
     document = {
         "schema_version": SCHEMA_VERSION,
         "summary": {
             "files": len(report.files),
-            "errors": report.count(Severity.ERROR),
+            "errors": report.count(Severity.ERROR) + internal,
             "warnings": report.count(Severity.WARNING),
+            "internal_errors": internal,
         },
         "files": [
             {"path": r.path, "findings": len(r.findings), "internal_error": r.internal_error}
@@ -114,6 +129,9 @@ def render_github(report: LintReport) -> str:
             props.append(f"line={f.line}")
         props.append(f"title={escape_property(f'moecfg {f.code} {f.name}')}")
         lines.append(f"::{f.severity} {','.join(props)}::{escape_data(f'{f.code} {f.message}')}")
+    for broken in report.internal_errors:
+        props = f"file={escape_property(broken.path)},title=moecfg internal error"
+        lines.append(f"::error {props}::{escape_data(f'internal error: {broken.internal_error}')}")
     return "".join(line + "\n" for line in lines)
 
 
@@ -122,6 +140,24 @@ def _artifact_uri(path: str) -> str:
     if Path(path).is_absolute():
         return Path(path).as_uri()
     return quote(posix.removeprefix("./"), safe="/")
+
+
+def _invocation(report: LintReport) -> dict[str, Any]:
+    """The run's outcome: each file moecfg failed to check is a tool execution notification."""
+    notifications = [
+        {
+            "level": "error",
+            "message": {"text": f"internal error: {broken.internal_error}"},
+            "locations": [
+                {"physicalLocation": {"artifactLocation": {"uri": _artifact_uri(broken.path)}}}
+            ],
+        }
+        for broken in report.internal_errors
+    ]
+    invocation: dict[str, Any] = {"executionSuccessful": not notifications}
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
+    return invocation
 
 
 def render_sarif(report: LintReport) -> str:
@@ -171,6 +207,7 @@ def render_sarif(report: LintReport) -> str:
                         "rules": rules,
                     }
                 },
+                "invocations": [_invocation(report)],
                 "results": results,
             }
         ],

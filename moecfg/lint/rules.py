@@ -17,7 +17,8 @@ from typing import Any
 
 from moecfg.errors import ConfigError, MoecfgError
 from moecfg.families import FAMILIES
-from moecfg.lint.context import RuleContext, has_key
+from moecfg.families.fields import has_key
+from moecfg.lint.context import RuleContext
 from moecfg.lint.findings import Severity
 
 

@@ -180,7 +180,7 @@ def render_lint_markdown(report: LintReport) -> str:
     from moecfg.lint.output import summary_line
 
     out = ["## moecfg lint", "", summary_line(report)]
-    if report.findings:
+    if report.findings or report.internal_errors:
         rows = [
             (
                 f"`{finding.path}`",
@@ -190,6 +190,10 @@ def render_lint_markdown(report: LintReport) -> str:
                 finding.message + (f" (`{finding.pointer}`)" if finding.pointer else ""),
             )
             for finding in report.findings
+        ]
+        rows += [
+            (f"`{broken.path}`", "", "", "error", f"internal error: {broken.internal_error}")
+            for broken in report.internal_errors
         ]
         out += ["", *table(("file", "line", "code", "severity", "message"), rows, "lrll")]
     return "\n".join(out) + "\n"
