@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from moecfg.deploy import KV_DTYPE_BYTES, WEIGHT_DTYPES, build_deployment_spec
-from moecfg.errors import ExitCode, MoecfgError
+from moecfg.errors import ExitCode, MoecfgError, one_line
 
 app = typer.Typer(
     name="moecfg",
@@ -266,12 +266,44 @@ def families(output_format: FormatOption = OutputFormat.table) -> None:
         render_families(report, make_console())
 
 
-def main() -> None:
-    """Console-script entry point: a crash is reported in one line, never as a traceback."""
+def _cli_error_types() -> tuple[type[Exception], ...]:
+    """Usage errors as this Typer raises them: its own (0.29+ vendors click) or click's."""
+    types: list[type[Exception]] = []
+    typer_exception = getattr(typer, "TyperException", None)
+    if typer_exception is not None:
+        types.append(typer_exception)
     try:
-        app()
-    except (KeyboardInterrupt, BrokenPipeError):
+        import click
+    except ImportError:
+        pass
+    else:
+        types.append(click.ClickException)
+    return tuple(types)
+
+
+def main() -> None:
+    """Console-script entry point: every failure is one line on stderr, never a traceback.
+
+    Typer runs in non-standalone mode so that its usage errors (a missing argument, a bad
+    option value) come back as exceptions and are printed as `moecfg: error: ...` like every
+    other failure, instead of Rich's multi-line box.
+    """
+    try:
+        exit_code = app(standalone_mode=False, prog_name="moecfg")
+    except _cli_error_types() as error:
+        context = getattr(error, "ctx", None)
+        if type(error).__name__ == "NoArgsIsHelpError" and context is not None:
+            help_text = context.get_help()  # Rich help prints itself and returns ""
+            if help_text:
+                print(help_text)
+        else:
+            hint = f" (see '{context.command_path} --help')" if context is not None else ""
+            message = one_line(error.format_message())  # type: ignore[attr-defined]
+            print(f"moecfg: error: {message}{hint}", file=sys.stderr)
+        sys.exit(int(ExitCode.ERROR))
+    except (KeyboardInterrupt, BrokenPipeError, typer.Abort):
         sys.exit(int(ExitCode.ERROR))
     except Exception as exc:  # last resort: the contract is one line and exit 2
-        print(f"moecfg: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(f"moecfg: internal error: {one_line(f'{type(exc).__name__}: {exc}')}", file=sys.stderr)
         sys.exit(int(ExitCode.ERROR))
+    sys.exit(exit_code if isinstance(exit_code, int) else int(ExitCode.OK))

@@ -176,10 +176,13 @@ ORACLE_CASES: dict[str, tuple[Any, dict[str, Any]]] = {
     "ernie-end-minus-one-no-shared": (
         lambda: ernie(moe_layer_end_index=-1, moe_num_shared_experts=0), {}
     ),
-    # Every other key at its transformers default; the dense width is required (layer 0 is dense).
+    # The core keys given, every other key at its transformers default; the dense width is
+    # required (layer 0 is dense).
     "ernie-defaults": (
         lambda: {"model_type": "ernie4_5_moe", "architectures": ["Ernie4_5_MoeForCausalLM"],
-                 "intermediate_size": 12288},
+                 "hidden_size": 2560, "num_hidden_layers": 28, "num_attention_heads": 20,
+                 "vocab_size": 103424, "moe_num_experts": 64, "moe_k": 6,
+                 "moe_intermediate_size": 1536, "intermediate_size": 12288},
         {},
     ),
     "hunyuan-a13b-topk-list": (hunyuan, {"top_k_key": "moe_topk"}),

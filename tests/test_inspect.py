@@ -264,3 +264,32 @@ def test_json_path_output_is_pure_json_with_warnings_on_stderr(write_config):
                "architectures[0] is 'Qwen3MoeForCausalLM'")
     assert result.json()["warnings"] == [warning]
     assert result.stderr.endswith(f": {warning}\n")
+
+
+@pytest.mark.parametrize(
+    ("name", "key", "shown"),
+    [
+        ("DeepSeek-V3.json", "n_routed_experts", "n_routed_experts"),
+        ("DeepSeek-V3.json", "num_experts_per_tok", "num_experts_per_tok"),
+        ("DeepSeek-V3.json", "moe_intermediate_size", "moe_intermediate_size"),
+        ("Mixtral-8x7B-v0.1.json", "num_local_experts", "num_local_experts"),
+        ("Mixtral-8x7B-v0.1.json", "intermediate_size", "intermediate_size"),
+        ("gpt-oss-20b.json", "vocab_size", "vocab_size"),
+        ("Llama-4-Scout-17B-16E-Instruct.json", "text_config.num_local_experts",
+         "text_config.num_local_experts"),
+        ("Qwen3-Next-80B-A3B-Thinking.json", "num_hidden_layers", "num_hidden_layers"),
+        ("Llama-3.1-8B.json", "intermediate_size", "intermediate_size"),
+    ],
+)
+def test_core_keys_are_never_defaulted(write_config, name, key, shown):
+    """transformers would fill these from its reference checkpoint; moecfg refuses to guess."""
+    config = load_sample(name)
+    holder = config
+    *parents, leaf = key.split(".")
+    for parent in parents:
+        holder = holder[parent]
+    del holder[leaf]
+    path = write_config(config)
+    result = run_cli("inspect", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == f"moecfg: error: {path}: missing required key '{shown}'\n"

@@ -210,7 +210,7 @@ def parse_config(raw: RawConfig, *, as_family: str | None = None) -> ModelConfig
         for name in type(value).__dataclass_fields__ if value is not None else ():
             # Facts fixed by the family's modeling code (q/k norm, router shape) have no key.
             provenance.setdefault(f"{part}.{name}", "architecture")
-    return ModelConfig(
+    config = ModelConfig(
         model_type=raw.data["model_type"],
         family=family.model_type,
         architecture=architecture,
@@ -220,3 +220,29 @@ def parse_config(raw: RawConfig, *, as_family: str | None = None) -> ModelConfig
         warnings=(*warnings, *reader.warnings),
         excluded=family.excluded,
     )
+    reject_defaulted_core_keys(reader, config)
+    return config
+
+
+#: Keys whose transformers default describes the family's reference checkpoint, never the one
+#: at hand: when absent they are an error, whatever default the family's config class has.
+CORE_FIELDS = (
+    "base.hidden_size",
+    "base.num_hidden_layers",
+    "base.num_attention_heads",
+    "base.vocab_size",
+    "moe.num_experts",
+    "moe.num_experts_per_tok",
+    "moe.expert_intermediate_size",
+)
+
+
+def reject_defaulted_core_keys(reader: Reader, config: ModelConfig) -> None:
+    """No silent defaults for core keys: the dense MLP width counts as core when a layer uses it."""
+    names = list(CORE_FIELDS)
+    if config.dense_layers or (config.moe is not None and config.moe.dense_mlp_in_moe_layers):
+        names.append("base.intermediate_size")
+    for name in names:
+        if reader.provenance.get(name) == "default":
+            key = reader.key_name(reader.fields[name].key)
+            raise ConfigError(f"missing required key '{key}'", key=key, code="missing_key")

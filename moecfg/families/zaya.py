@@ -75,6 +75,9 @@ def _read_moe(reader: Reader, num_layers: int) -> MoeConfig:
             reader.fields["moe.num_experts_per_tok"].key,
             f"{top_k}, but transformers' zaya routes each token to exactly 1 expert",
         )
+    if reader.provenance["moe.num_experts_per_tok"] == "default":
+        # Not a guess: the only top-k zaya's router implements.
+        reader.provenance["moe.num_experts_per_tok"] = "architecture"
     return MoeConfig(
         num_experts=num_experts,
         num_experts_per_tok=top_k,
