@@ -13,9 +13,10 @@ if TYPE_CHECKING:
 def render_families(report: dict[str, Any], console: Console) -> None:
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
     for family in report["families"]:
-        title = f"{family['model_type']} — {family['summary']}"
+        title = Text(f"{family['model_type']} — {family['summary']}")
         table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
         # Keys are the point of the listing: wrap them, never cut them short.
         table.add_column("reported as", overflow="fold")
@@ -25,17 +26,17 @@ def render_families(report: dict[str, Any], console: Console) -> None:
         table.add_column("default", justify="right", overflow="fold")
         for field in family["fields"]:
             table.add_row(
-                field["name"],
-                field["key"],
-                ", ".join(field["aliases"]) or "—",
-                field["kind"],
-                default_text(field),
+                Text(field["name"]),
+                Text(field["key"]),
+                Text(", ".join(field["aliases"]) or "—"),
+                Text(field["kind"]),
+                Text(default_text(field)),
             )
-        table.caption = "architectures: " + (", ".join(family["architectures"]) or "—")
+        table.caption = Text("architectures: " + (", ".join(family["architectures"]) or "—"))
         table.caption_justify = "left"
         console.print(table)
         for excluded in family["excluded"]:
-            console.print(f"  [yellow]not counted:[/] {excluded}")
+            console.print(Text.assemble("  ", ("not counted:", "yellow"), f" {excluded}"))
 
 
 def _cell(text: str) -> str:

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 from moecfg.compare import cell_text
 from moecfg.metrics import PARTS
+from moecfg.render.memory_rows import kv_group_rows
 from moecfg.render.pictures import layer_map_lines, parameter_bar_lines
-from moecfg.render.units import human_bytes, human_count
+from moecfg.render.units import human_bytes, human_count, value_text
 
 if TYPE_CHECKING:
     from moecfg.lint.findings import LintReport
@@ -37,20 +38,6 @@ def table(
     return out
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={_value(v)}" for k, v in value.items())
-    if isinstance(value, list):
-        return ", ".join(_value(v) for v in value)
-    return str(value)
-
-
 def _config_rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
     rows = []
     for part in ("base", "moe"):
@@ -60,7 +47,7 @@ def _config_rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
             if key in _SHOWN_ELSEWHERE or (how == "architecture" and value in _ABSENT):
                 # Structure the family does not have (no sinks, no indexer...) is not news.
                 continue
-            rows.append((key, _value(value), how))
+            rows.append((key, value_text(value), how))
     return rows
 
 
@@ -75,8 +62,8 @@ def render_inspect_markdown(report: dict[str, Any]) -> str:
     out = [f"## `{report['source']}` — {report['model_type']} ({kind}{family})", ""]
     for override in report.get("overrides", []):
         out.append(
-            f"- **override** `{override['field']}` = `{_value(override['value'])}` "
-            f"(was `{_value(override['was'])}`)"
+            f"- **override** `{override['field']}` = `{value_text(override['value'])}` "
+            f"(was `{value_text(override['was'])}`)"
         )
     if report.get("overrides"):
         out.append("")
@@ -102,6 +89,13 @@ def render_inspect_markdown(report: dict[str, Any]) -> str:
             f"{derived['active_share']:.1%}",
         )
     )
+    if "mtp" in params:
+        mtp = params["mtp"]
+        rows.append(("MTP layers (checkpoint only)", f"{mtp:,}", human_count(mtp), ""))
+        checkpoint_total = params["checkpoint_total"]
+        rows.append(
+            ("**checkpoint total**", f"{checkpoint_total:,}", human_count(checkpoint_total), "")
+        )
     out += ["### Parameters", "", *table(("part", "params", "", "share"), rows, "lrrr"), ""]
     out += [*_code_block(parameter_bar_lines(report)), ""]
     memory = report["memory"]
@@ -109,9 +103,11 @@ def render_inspect_markdown(report: dict[str, Any]) -> str:
         (f"weights at {d}", f"{size:,}", human_bytes(size))
         for d, size in memory["weights_bytes"].items()
     ]
+    for group in memory["kv_cache"]["groups"]:
+        rows += [(what, f"{size:,}", human_bytes(size)) for what, size in kv_group_rows(group)]
     kv = memory["kv_cache_bytes_per_token"]
     rows.append(
-        (f"KV cache per token ({memory.get('kv_cache_dtype', 'bf16')})", f"{kv:,}", human_bytes(kv))
+        (f"KV cache per token ({memory['kv_cache']['dtype']})", f"{kv:,}", human_bytes(kv))
     )
     flops = derived["flops_per_token"]
     rows.append(("FLOPs per token (≈ 2 × active)", f"{flops:,}", human_count(flops)))
@@ -170,7 +166,7 @@ def render_compare_markdown(comparison: dict[str, Any]) -> str:
         for override in model["overrides"]:
             out.append(
                 f"- {model['name']}: **override** `{override['field']}` = "
-                f"`{_value(override['value'])}` (was `{_value(override['was'])}`)"
+                f"`{value_text(override['value'])}` (was `{value_text(override['was'])}`)"
             )
     return "\n".join(out) + "\n"
 

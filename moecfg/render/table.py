@@ -7,18 +7,19 @@ from typing import Any
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from moecfg.render.deployment_table import render_deployment, render_overrides
+from moecfg.render.memory_rows import kv_group_rows
 from moecfg.render.pictures import layer_map, parameter_bar
-from moecfg.render.units import human_bytes, human_count
+from moecfg.render.units import human_bytes, human_count, value_text
 
 _HOW_STYLE = {"present": "green", "default": "yellow", "derived": "cyan", "missing": "red"}
 
 
-def _how(report: dict[str, Any], name: str) -> str:
+def _how(report: dict[str, Any], name: str) -> Text:
     how = report["provenance"].get(name, "")
-    style = _HOW_STYLE.get(how.split(":")[0], "magenta")
-    return f"[{style}]{how}[/]" if how else ""
+    return Text(how, style=_HOW_STYLE.get(how.split(":")[0], "magenta"))
 
 
 def _fact_table(title: str) -> Table:
@@ -45,16 +46,9 @@ def _layer_counts(values: list[int]) -> str:
     return ", ".join(f"{value} on {n}" for value, n in counts.items()) + " layers"
 
 
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "—"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in value.items())
-    return str(value)
+def _value(value: Any) -> Text:
+    """A config value as a cell: `Text`, because strings from a config are data, never markup."""
+    return Text(value_text(value))
 
 
 def _layers(indices: list[int], total: int) -> str:
@@ -74,45 +68,12 @@ def _layers(indices: list[int], total: int) -> str:
     return f"{len(indices)} of {total}: " + ", ".join(runs)
 
 
-_KV_KIND_NAMES = {
-    "full_attention": "full-attention",
-    "sliding_attention": "sliding",
-    "chunked_attention": "chunked-attention",
-    "linear_attention": "linear-attention",
-    "mamba": "Mamba",
-    "mla": "MLA",
-    "mla_sliding_attention": "sliding MLA",
-}
-
-
-def _kv_group_rows(group: dict[str, Any]) -> list[tuple[str, int]]:
-    """The Memory rows of one KV-cache group: per-token KV, or the fixed per-sequence state."""
-    kind = _KV_KIND_NAMES.get(group["kind"], group["kind"])
-    layers = f"{group['layers']} {kind} layer{'s' if group['layers'] != 1 else ''}"
-    state_row = (f"{kind} state, {group['layers']} layers", group["state_bytes"])
-    state = [state_row] if group["state_bytes"] else []
-    if state and not group["bytes_per_token"]:
-        return state
-    if group.get("compress_rate") is not None:
-        entry = f" (one entry per {group['compress_rate']:,} tokens)"
-        return [(f"KV per token, {layers}{entry}", group["bytes_per_token"]), *state]
-    if group["expanded_bytes_per_token"] is not None:
-        kept = f", window {group['window']:,}" if group["window"] is not None else ""
-        return [
-            (f"KV per token, {layers} (latent{kept})", group["bytes_per_token"]),
-            (f"KV per token, {layers} (expanded per head{kept})",
-             group["expanded_bytes_per_token"]),
-        ]
-    window = f" (window {group['window']:,})" if group["window"] is not None else ""
-    return [(f"KV per token, {layers}{window}", group["bytes_per_token"]), *state]
-
-
 def render_inspect(report: dict[str, Any], console: Console) -> None:
     base, moe, derived = report["base"], report["moe"], report["derived"]
     title = f"{report['source']} — {report['model_type']}"
     if report["family"] != report["model_type"]:
         title += f" (read as {report['family']})"
-    console.print(f"[bold]{title}[/]  {'MoE' if report['is_moe'] else 'dense'}")
+    console.print(Text.assemble((title, "bold"), f"  {'MoE' if report['is_moe'] else 'dense'}"))
     render_overrides(report, console)
 
     model = _fact_table("Model")
@@ -149,9 +110,10 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
         for name, value in (override.get("mla") or {}).items():
             # Sizes that differ; a sub-feature these layers lack (their indexer) is not listed.
             if value != (base.get("mla") or {}).get(name) and value not in (0, [], None):
-                differs.append(f"mla.{name} {_value(value)}")
+                differs.append(f"mla.{name} {value_text(value)}")
         attention.add_row(
-            f"{override['kind']} layers", ", ".join(differs), _how(report, "base.attention_by_kind")
+            Text(f"{override['kind']} layers"), Text(", ".join(differs)),
+            _how(report, "base.attention_by_kind"),
         )
     if base.get("attention_experts"):
         attention.add_row(
@@ -220,9 +182,10 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
         mem.add_row(f"weights at {dtype}", f"{size:,}", human_bytes(size))
     kv = memory["kv_cache_bytes_per_token"]
     for group in memory["kv_cache"]["groups"]:
-        for what, size in _kv_group_rows(group):
-            mem.add_row(what, f"{size:,}", human_bytes(size))
-    mem.add_row(f"KV cache per token ({memory['kv_cache']['dtype']})", f"{kv:,}", human_bytes(kv))
+        for what, size in kv_group_rows(group):
+            mem.add_row(Text(what), f"{size:,}", human_bytes(size))
+    kv_label = Text(f"KV cache per token ({memory['kv_cache']['dtype']})")
+    mem.add_row(kv_label, f"{kv:,}", human_bytes(kv))
     mem.add_row("FLOPs per token (≈ 2 × active)", f"{derived['flops_per_token']:,}", human_count(derived["flops_per_token"]))
     console.print(mem)
     if "deployment" in report:
@@ -233,10 +196,10 @@ def render_inspect(report: dict[str, Any], console: Console) -> None:
 
         render_checkpoint(report["checkpoint"], console)
 
+    # Warnings are diagnostics: the CLI prints them to stderr. What is not counted qualifies
+    # the numbers above, so it stays in the report.
     for excluded in report["excluded"]:
-        console.print(f"[yellow]not counted:[/] {excluded}")
-    for warning in report["warnings"]:
-        console.print(f"[yellow]warning:[/] {warning}")
+        console.print(Text.assemble(("not counted:", "yellow"), f" {excluded}"))
 
 
 def make_console(stderr: bool = False) -> Console:

@@ -1,6 +1,8 @@
-"""Human-readable numbers shared by the text renderers (no rich here)."""
+"""Human-readable numbers and values shared by the text renderers (no rich here)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 
 def human_count(value: int) -> str:
@@ -17,3 +19,34 @@ def human_bytes(value: float) -> str:
         if abs(value) >= threshold:
             return f"{value / threshold:.2f} {suffix}"
     return f"{value:g} B"
+
+
+def value_text(value: Any) -> str:
+    """A config value as the table and the Markdown both show it, in JSON's spelling.
+
+    true/false rather than Python's True/False, 32 rather than 32.0; a dict as key=value pairs
+    and a list as its items; containers inside those keep their brackets so they stay readable.
+    """
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={_nested(item)}" for key, item in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_nested(item) for item in value)
+    return _scalar(value)
+
+
+def _nested(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + value_text(value) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + value_text(value) + "]"
+    return _scalar(value)
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
