@@ -12,6 +12,9 @@ from typer.testing import CliRunner
 
 from moecfg.cli import app
 
+# The shared case-table tests assert in a helper module; pytest explains their failures too.
+pytest.register_assert_rewrite("tests.family_cases")
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_configs"
 

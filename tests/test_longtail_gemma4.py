@@ -17,12 +17,9 @@ from typing import Any
 
 import pytest
 
-from moecfg.errors import ConfigError
-from moecfg.families import parse_config
-from moecfg.loading.files import RawConfig
 from moecfg.metrics import KvGroup, count_params, kv_cache, kv_cache_bytes, kv_cache_bytes_per_token
-from moecfg.model import ModelConfig
 from tests.conftest import run_cli
+from tests.family_cases import case_tests, moecfg_counts, parse, parse_error
 from tests.oracle import oracle_counts, require_oracle
 
 pytestmark = pytest.mark.oracle
@@ -81,48 +78,13 @@ def case_config(case: str) -> dict[str, Any]:
     return json.loads(json.dumps(Gemma4Config(text_config=text, **outer).to_dict()))
 
 
-def parsed(config: dict[str, Any]) -> ModelConfig:
-    return parse_config(RawConfig(source="test", data=config))
-
-
-def moecfg_counts(config: dict[str, Any]) -> dict[str, int]:
-    counts = count_params(parsed(config))
-    return {**counts.parts, "total": counts.total, "active": counts.active}
-
-
 def oracle(config: dict[str, Any], tmp_path: Path, skip: str | None = None) -> dict[str, int]:
     return oracle_counts(config, tmp_path, top_k_key="top_k_experts", skip=skip)
 
 
-def parse_error(config: dict[str, Any]) -> str:
-    with pytest.raises(ConfigError) as error:
-        parsed(config)
-    return error.value.message
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_counts_match_transformers(case: str, tmp_path: Path) -> None:
-    config = case_config(case)
-    assert moecfg_counts(config) == oracle(config, tmp_path)
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_inspect_in_both_formats(case: str, tmp_path: Path) -> None:
-    config = case_config(case)
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config))
-    expected = moecfg_counts(config)
-
-    as_json = run_cli("inspect", str(path), "--format", "json")
-    assert as_json.exit_code == 0, as_json
-    report = as_json.json()
-    assert report["family"] == CASES[case][0]
-    assert {k: report["params"][k] for k in expected} == expected
-
-    as_table = run_cli("inspect", str(path))
-    assert as_table.exit_code == 0, as_table
-    assert f"{expected['total']:,}" in as_table.stdout
-    assert f"{expected['active']:,}" in as_table.stdout
+test_counts_match_transformers, test_inspect_in_both_formats = case_tests(
+    CASES, case_config, oracle
+)
 
 
 def test_config_without_per_layer_config_reads_the_global_keys(tmp_path: Path) -> None:
@@ -132,7 +94,7 @@ def test_config_without_per_layer_config_reads_the_global_keys(tmp_path: Path) -
     del config["per_layer_config"]
     config.update(global_head_dim=384, num_global_key_value_heads=2)
     assert moecfg_counts(config) == oracle(config, tmp_path)
-    base = parsed(config).base
+    base = parse(config).base
     assert set(base.head_dim_by_layer) == {256, 384}
     assert set(base.kv_heads_by_layer) == {4, 2}
 
@@ -148,14 +110,14 @@ def test_vision_and_audio_towers_are_excluded(tmp_path: Path) -> None:
     )
     config = json.loads(json.dumps(multimodal.to_dict()))
     assert moecfg_counts(config) == oracle(config, tmp_path, skip=TOWERS)
-    assert parsed(config).excluded == (
+    assert parse(config).excluded == (
         "vision and audio towers and their embedders (vision_config, audio_config): only the "
         "language model and lm_head of Gemma4ForConditionalGeneration are counted",
     )
 
 
 def test_the_ple_table_is_an_embedding_and_its_projections_are_other() -> None:
-    counts = count_params(parsed(case_config("text-default"))).parts
+    counts = count_params(parse(case_config("text-default"))).parts
     h, layers, width, vocab = 2304, 30, 256, 262_144
     assert counts["embedding"] == vocab * h + vocab * layers * width
     assert counts["other"] == h * layers * width + layers * 2 * h * width
@@ -173,7 +135,7 @@ def kv_mix_config() -> dict[str, Any]:
 
 
 def test_kv_cache_of_a_sliding_full_and_shared_mix() -> None:
-    config = parsed(kv_mix_config())
+    config = parse(kv_mix_config())
     # Layers 0-7 keep their own KV: sliding 0-4, 6, 7 (7 layers), full 5 (1 layer). Per layer
     # and token, K and V at bf16: sliding 2 · 4 · 256 · 2 = 4096 bytes, full 2 · 2 · 512 · 2 =
     # 4096 bytes (with attention_k_eq_v the values are the keys, yet both are cached). Layers
@@ -191,7 +153,7 @@ def test_kv_cache_of_a_sliding_full_and_shared_mix() -> None:
 def parsed_report(config: dict[str, Any]) -> dict[str, Any]:
     from moecfg.report import build_report
 
-    return build_report("test", parsed(config))
+    return build_report("test", parse(config))
 
 
 def test_kv_cache_matches_what_transformers_caches() -> None:
@@ -225,7 +187,7 @@ def test_kv_cache_matches_what_transformers_caches() -> None:
         for tensor in (getattr(layer, "keys", None), getattr(layer, "values", None))
         if tensor is not None
     )
-    ours = parsed(json.loads(json.dumps(config.to_dict())))
+    ours = parse(json.loads(json.dumps(config.to_dict())))
     # Sliding 0, 2, 4: 2 · 2 · 8; full 1, 3: 2 · 1 · 16; layers 5-7 share: 160 values a token.
     assert kv_cache_bytes_per_token(ours, dtype_bytes=1) == 160
     assert cached == 160 * 10 == kv_cache_bytes(ours, context=10, dtype_bytes=1)
@@ -237,15 +199,13 @@ def test_bidirectional_attention_halves_the_window_as_transformers_does() -> Non
 
     config = text_config(use_bidirectional_attention="all")
     assert config["sliding_window"] == 512
-    assert (
-        parsed(config).base.sliding_window == 257 == AutoConfig.for_model(**config).sliding_window
-    )
+    assert parse(config).base.sliding_window == 257 == AutoConfig.for_model(**config).sliding_window
 
 
 def test_a_sliding_last_layer_is_made_full_with_a_warning() -> None:
     config = {**text_config(num_hidden_layers=2), "layer_types": ["sliding_attention"] * 2}
     del config["per_layer_config"]
-    result = parsed(config)
+    result = parse(config)
     assert result.base.layer_types == ("sliding_attention", "full_attention")
     assert result.warnings == (
         'layer_types ends with "sliding_attention"; transformers makes the last layer '

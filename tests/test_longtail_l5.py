@@ -15,17 +15,14 @@ from typing import Any
 
 import pytest
 
-from moecfg.errors import ConfigError
 from moecfg.families import parse_config
 from moecfg.loading.files import RawConfig
-from moecfg.metrics import count_params, kv_cache
+from moecfg.metrics import kv_cache
 from tests.conftest import run_cli
-from tests.oracle import oracle_counts, require_oracle
+from tests.family_cases import DROP, case_configs, case_tests, parse_error
+from tests.oracle import require_oracle
 
 pytestmark = pytest.mark.oracle
-
-#: An override that removes the key from transformers' default config.
-DROP = object()
 
 #: case → (model_type, keys written over transformers' default config, where they come from).
 CASES: dict[str, tuple[str, dict[str, Any], str]] = {
@@ -111,52 +108,8 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
 }
 
 
-def case_config(case: str) -> dict[str, Any]:
-    require_oracle()
-    from tests.coverage import default_config_dict
-
-    model_type, overrides, _source = CASES[case]
-    config = {**json.loads(json.dumps(default_config_dict(model_type))), **overrides}
-    return {key: value for key, value in config.items() if value is not DROP}
-
-
-def moecfg_counts(config: dict[str, Any]) -> dict[str, int]:
-    counts = count_params(parse_config(RawConfig(source="test", data=config)))
-    return {**counts.parts, "total": counts.total, "active": counts.active}
-
-
-def parse_error(config: dict[str, Any]) -> str:
-    with pytest.raises(ConfigError) as error:
-        parse_config(RawConfig(source="test", data=config))
-    return error.value.message
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_counts_match_transformers(case: str, tmp_path: Path) -> None:
-    config = case_config(case)
-    assert moecfg_counts(config) == oracle_counts(config, tmp_path)
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_inspect_in_both_formats(case: str, tmp_path: Path) -> None:
-    config = case_config(case)
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config))
-    expected = moecfg_counts(config)
-
-    as_json = run_cli("inspect", str(path), "--format", "json")
-    assert as_json.exit_code == 0, as_json
-    report = as_json.json()
-    assert report["family"] == CASES[case][0]
-    assert (report["params"]["total"], report["params"]["active"]) == (
-        expected["total"],
-        expected["active"],
-    )
-
-    as_table = run_cli("inspect", str(path))
-    assert as_table.exit_code == 0, as_table
-    assert f"{expected['total']:,}" in as_table.stdout
-    assert f"{expected['active']:,}" in as_table.stdout
+case_config = case_configs(CASES, none_means_absent=False)
+test_counts_match_transformers, test_inspect_in_both_formats = case_tests(CASES, case_config)
 
 
 def test_axk2_router_is_grouped_only_with_both_group_keys() -> None:

@@ -10,19 +10,14 @@ on the CPU and measures the cache transformers fills.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from moecfg.errors import ConfigError
-from moecfg.families import parse_config
-from moecfg.loading.files import RawConfig
 from moecfg.metrics import count_params, kv_cache
 from moecfg.model import FULL_ATTENTION, SLIDING_ATTENTION
-from tests.conftest import run_cli
-from tests.oracle import classify, oracle_counts, require_oracle
+from tests.family_cases import case_configs, case_tests, parse, parse_error
+from tests.oracle import classify, require_oracle
 
 pytestmark = pytest.mark.oracle
 
@@ -92,51 +87,8 @@ CASES: dict[str, tuple[str, dict[str, Any], str]] = {
 }
 
 
-def case_config(case: str) -> dict[str, Any]:
-    require_oracle()
-    from tests.coverage import default_config_dict
-
-    model_type, overrides, _source = CASES[case]
-    config = {**json.loads(json.dumps(default_config_dict(model_type))), **overrides}
-    # A key set to None here means "absent", as a config written by other code would have it.
-    return {k: v for k, v in config.items() if not (v is None and k in overrides)}
-
-
-def parse(config: dict[str, Any]):
-    return parse_config(RawConfig(source="test", data=config))
-
-
-def moecfg_counts(config: dict[str, Any]) -> dict[str, int]:
-    counts = count_params(parse(config))
-    return {**counts.parts, "total": counts.total, "active": counts.active}
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_counts_match_transformers(case: str, tmp_path: Path) -> None:
-    config = case_config(case)
-    assert moecfg_counts(config) == oracle_counts(config, tmp_path)
-
-
-@pytest.mark.parametrize("case", list(CASES))
-def test_inspect_in_both_formats(case: str, tmp_path: Path) -> None:
-    config = case_config(case)
-    path = tmp_path / "config.json"
-    path.write_text(json.dumps(config))
-    expected = moecfg_counts(config)
-
-    as_json = run_cli("inspect", str(path), "--format", "json")
-    assert as_json.exit_code == 0, as_json
-    report = as_json.json()
-    assert report["family"] == CASES[case][0]
-    assert (report["params"]["total"], report["params"]["active"]) == (
-        expected["total"],
-        expected["active"],
-    )
-
-    as_table = run_cli("inspect", str(path))
-    assert as_table.exit_code == 0, as_table
-    assert f"{expected['total']:,}" in as_table.stdout
-    assert f"{expected['active']:,}" in as_table.stdout
+case_config = case_configs(CASES, none_means_absent=True)
+test_counts_match_transformers, test_inspect_in_both_formats = case_tests(CASES, case_config)
 
 
 def test_inkling_shared_experts_are_shared_and_always_active() -> None:
@@ -238,12 +190,6 @@ def test_inkling_kv_cache_follows_each_kind_shapes() -> None:
     assert groups[FULL_ATTENTION].bytes_per_token == measured[0]
     assert groups[SLIDING_ATTENTION].bytes_per_token == measured[1] + measured[2]
     assert groups[SLIDING_ATTENTION].window == 16
-
-
-def parse_error(config: dict[str, Any]) -> str:
-    with pytest.raises(ConfigError) as error:
-        parse(config)
-    return error.value.message
 
 
 def test_names_an_unknown_layer_kind() -> None:
