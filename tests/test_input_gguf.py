@@ -79,11 +79,23 @@ def test_norm_flag_absent_is_unknown_not_default(tmp_path):
     assert report["provenance"]["moe.norm_topk_prob"] == "missing"
 
 
-def test_vocab_from_tokenizer_when_no_tensors(tmp_path):
-    path = write_gguf(tmp_path / "m.gguf", "qwen3moe", qwen3moe_metadata(), (), vocab=1000)
+def test_vocab_from_tokenizer_when_no_embedding_tensor(tmp_path):
+    tensors = [t for t in qwen3moe_tensors() if t[0] != "token_embd.weight"]
+    path = write_gguf(tmp_path / "m.gguf", "qwen3moe", qwen3moe_metadata(), tensors, vocab=1000)
     report = run_cli("inspect", str(path), "--format", "json").json()
     assert report["base"]["vocab_size"] == 1000
     assert report["provenance"]["base.vocab_size"] == "derived:tokenizer"
+
+
+def test_metadata_only_gguf_is_not_counted_from_defaults(tmp_path):
+    """Without tensor infos nothing says whether q/k/v are biased: no count from a default."""
+    path = write_gguf(tmp_path / "m.gguf", "qwen3moe", qwen3moe_metadata(), (), vocab=1000)
+    result = run_cli("inspect", str(path))
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"moecfg: error: {path}: cannot count parameters: the GGUF does not say "
+        "'attention_bias' (no metadata key, and no tensor infos it can be derived from)\n"
+    )
 
 
 def test_u64_signed_and_per_layer_integers_accepted(tmp_path):

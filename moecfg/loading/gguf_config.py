@@ -6,7 +6,8 @@ transformers family reads, so a GGUF goes through the same adapter, metrics and 
 config.json. Facts GGUF has no key for are taken from the tensor infos where they are
 unambiguous (a missing `output.weight` means a tied head; layers without expert tensors
 are dense; bias tensors mean biased projections). Anything else is left out of the dict and
-reported as "missing", never guessed: `annotate` relabels the family default it got.
+reported as "missing", never guessed: `annotate` relabels the family default it got, and
+refuses to count parameters from a default that sizes any of them.
 """
 
 from __future__ import annotations
@@ -39,10 +40,27 @@ DESCRIPTIVE_FIELDS = frozenset({
     "moe.routed_scaling_factor",
     "moe.n_group",
     "moe.topk_group",
+    "moe.topk_method",
 })
 
-#: llama.cpp's expert gating enum (src/llama-hparams.h).
-GATING_FUNCS = {1: "softmax", 2: "sigmoid", 3: "softmax_weight"}
+#: Fields no parameter count depends on but other figures (KV cache, attention schedule) read:
+#: when a GGUF lacks them they keep the family value, shown as "missing".
+UNCOUNTED_FIELDS = frozenset({
+    "base.rope_parameters",
+    "base.layer_types",
+    "base.no_rope_layers",
+    "base.no_rope_layer_interval",
+    "base.use_sliding_window",
+    "base.max_window_layers",
+    "moe.moe_layer_freq",
+})
+
+#: Latent attention (MLA) sizes its projections from `base.mla`: these GQA fields count nothing.
+UNCOUNTED_WITH_MLA = frozenset({"base.num_key_value_heads", "base.head_dim"})
+
+#: llama.cpp's expert gating enum (src/llama-hparams.h; gguf-py `ExpertGatingFuncType`).
+SOFTMAX_GATING, SIGMOID_GATING = 1, 2
+GATING_FUNCS = {SOFTMAX_GATING: "softmax", SIGMOID_GATING: "sigmoid", 3: "softmax_weight"}
 
 
 @dataclass
@@ -140,6 +158,10 @@ BASE_KEYS = {
 }
 
 _EXPERT_TENSOR = re.compile(r"^blk\.(\d+)\.ffn_(gate|up|down|gate_up)_exps\.")
+#: NextN (multi-token prediction) blocks llama.cpp keeps (GLM-4.5): `blk.N.nextn.*`.
+_NEXTN_TENSOR = re.compile(r"^blk\.(\d+)\.nextn\.")
+#: A biased dense or shared-expert MLP projection (DeepSeek-V2's `mlp_bias`).
+_MLP_BIAS_TENSOR = re.compile(r"^blk\.\d+\.ffn_(gate|up|down)(_shexp)?\.bias$")
 
 
 def _tensor_facts(header: GgufHeader, out: GgufConfig) -> set[int]:
@@ -227,11 +249,19 @@ def _deepseek_style(out: GgufConfig, meta: _Metadata, moe_layers: set[int]) -> N
     if "num_nextn_predict_layers" in out.data:
         out.put("num_mtp_layers", out.data.pop("num_nextn_predict_layers"),
                 out.origin.pop("num_nextn_predict_layers"))
+    elif meta.header.tensors:
+        # No key: the file holds the NextN blocks its tensor infos list (llama.cpp's deepseek2
+        # converter drops DeepSeek-V3's MTP layer, so there it holds none).
+        nextn = {int(m.group(1)) for t in meta.header.tensors if (m := _NEXTN_TENSOR.match(t.name))}
+        out.put("num_mtp_layers", len(nextn), "derived:tensors")
 
 
 def _glm4moe(out: GgufConfig, meta: _Metadata, moe_layers: set[int]) -> None:
     """GLM-4.5: llama.cpp's converter counts the NextN (MTP) blocks in `block_count`."""
     _deepseek_style(out, meta, moe_layers)
+    if meta.header.tensors:
+        names = {t.name for t in meta.header.tensors}
+        out.put("use_qk_norm", "blk.0.attn_q_norm.weight" in names, "derived:tensors")
     layers, mtp = out.data.get("num_hidden_layers"), out.data.get("num_mtp_layers")
     if isinstance(layers, int) and isinstance(mtp, int) and 0 < mtp < layers:
         out.put("num_hidden_layers", layers - mtp,
@@ -253,8 +283,21 @@ def _deepseek2(out: GgufConfig, meta: _Metadata, moe_layers: set[int]) -> None:
     qk_head_dim, rope = meta.int(key_suffix), out.data.get("qk_rope_head_dim")
     if qk_head_dim is not None and rope is not None:
         out.put("qk_nope_head_dim", qk_head_dim - rope, f"gguf:{meta.name(key_suffix)}")
-    if "q_lora_rank" not in out.data and "blk.0.attn_q.weight" in {t.name for t in meta.header.tensors}:
-        out.put("q_lora_rank", None, "derived:tensors")
+    if "num_key_value_heads" in out.data and meta.int("attention.key_length_mla") is not None:
+        # The converter stores MLA as multi-query attention over the latent (head_count_kv 1):
+        # llama.cpp's layout, not the checkpoint's num_key_value_heads.
+        out.data.pop("num_key_value_heads")
+        out.origin.pop("num_key_value_heads")
+    tensors = {t.name: t for t in meta.header.tensors}
+    if "q_lora_rank" not in out.data:
+        # V2-Lite has no q_lora_rank: a plain q_proj (attn_q) instead of attn_q_a → attn_q_b.
+        q_a = tensors.get("blk.0.attn_q_a.weight")
+        if q_a is not None and len(q_a.shape) == 2:
+            out.put("q_lora_rank", q_a.shape[1], "derived:tensors")
+        elif "blk.0.attn_q.weight" in tensors:
+            out.put("q_lora_rank", None, "derived:tensors")
+    if tensors:
+        out.put("mlp_bias", any(_MLP_BIAS_TENSOR.match(name) for name in tensors), "derived:tensors")
 
 
 def _llama4(out: GgufConfig, meta: _Metadata, moe_layers: set[int]) -> None:
@@ -283,6 +326,11 @@ class ArchMapping:
 #: llama.cpp has no mixtral architecture: Mixtral is `llama` with `llama.expert_count` > 0.
 LLAMA_WITH_EXPERTS = ArchMapping("mixtral", "MixtralForCausalLM", _every_layer_moe("num_local_experts"))
 LLAMA_DENSE = ArchMapping("llama", "LlamaForCausalLM", _dense_llama)
+#: llama.cpp's `deepseek2` holds both: V3 is written with a sigmoid router
+#: (expert_gating_func 2); V2 with softmax (1), or without the key in files converted
+#: before it existed, which llama.cpp reads as softmax.
+DEEPSEEK_V3 = ArchMapping("deepseek_v3", "DeepseekV3ForCausalLM", _deepseek2)
+DEEPSEEK_V2 = ArchMapping("deepseek_v2", "DeepseekV2ForCausalLM", _deepseek2)
 
 ARCHITECTURES: dict[str, ArchMapping] = {
     "qwen3moe": ArchMapping("qwen3_moe", "Qwen3MoeForCausalLM", _qwen),
@@ -291,7 +339,6 @@ ARCHITECTURES: dict[str, ArchMapping] = {
     "gpt-oss": ArchMapping("gpt_oss", "GptOssForCausalLM", _every_layer_moe("num_local_experts")),
     "llama4": ArchMapping("llama4", "Llama4ForConditionalGeneration", _llama4),
     "glm4moe": ArchMapping("glm4_moe", "Glm4MoeForCausalLM", _glm4moe),
-    "deepseek2": ArchMapping("deepseek_v3", "DeepseekV3ForCausalLM", _deepseek2),
 }
 
 
@@ -307,8 +354,10 @@ def _resolve_arch(header: GgufHeader) -> tuple[str, ArchMapping]:
     meta = _Metadata(header, arch)
     if arch == "llama":
         return arch, LLAMA_WITH_EXPERTS if (meta.int("expert_count") or 0) > 0 else LLAMA_DENSE
+    if arch == "deepseek2":
+        return arch, DEEPSEEK_V3 if meta.int("expert_gating_func") == SIGMOID_GATING else DEEPSEEK_V2
     if arch not in ARCHITECTURES:
-        supported = ", ".join(sorted([*ARCHITECTURES, "llama"]))
+        supported = ", ".join(sorted([*ARCHITECTURES, "llama", "deepseek2"]))
         raise ConfigError(
             f"unsupported GGUF architecture '{arch}' (supported: {supported})",
             key="general.architecture",
@@ -349,11 +398,27 @@ def translate_error(error: ConfigError, origin_by_key: Mapping[str, str]) -> Con
     return ConfigError(message, key=key, code=error.code)
 
 
+def _uncountable(spec_key: str) -> ConfigError:
+    return ConfigError(
+        f"cannot count parameters: the GGUF does not say '{spec_key}' (no metadata key, and no "
+        "tensor infos it can be derived from)",
+        key=spec_key,
+        code="missing_key",
+    )
+
+
 def annotate(config: ModelConfig, origin_by_key: Mapping[str, str]) -> ModelConfig:
-    """Relabel provenance with GGUF keys; fields the file lacks become "missing" (unknown)."""
+    """Relabel provenance with GGUF keys; fields the file lacks become "missing" (unknown).
+
+    A missing field that sizes a parameter would make the count the family default's: that
+    is refused with a ConfigError naming the field, rather than counted.
+    """
     from moecfg.families import FAMILIES
 
     fields = FAMILIES[config.family].fields
+    uncounted = DESCRIPTIVE_FIELDS | UNCOUNTED_FIELDS
+    if config.base.mla is not None:
+        uncounted |= UNCOUNTED_WITH_MLA
     provenance = dict(config.provenance)
     unknown: dict[str, dict[str, Any]] = {"base": {}, "moe": {}}
     for name, how in config.provenance.items():
@@ -363,6 +428,8 @@ def annotate(config: ModelConfig, origin_by_key: Mapping[str, str]) -> ModelConf
         if origin is not None and (how == "present" or how.startswith("alias:")):
             provenance[name] = origin
         elif how == "default":
+            if name not in uncounted and spec is not None:
+                raise _uncountable(spec.key)
             provenance[name] = "missing"
             part, attr = name.split(".", 1)
             if name in DESCRIPTIVE_FIELDS and part in unknown:
