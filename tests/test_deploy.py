@@ -160,10 +160,12 @@ def test_deployment_in_table_and_markdown():
 
 
 def test_weight_bytes_stay_exact_for_huge_models(write_config):
-    """Past 2**53 a float product drifts: bf16 must stay exactly twice the parameter count."""
-    path = write_config({**load_sample("Qwen3-30B-A3B.json"), "hidden_size": 10**30})
+    """Past 2**53 a float product drifts: bf16 must stay exactly twice the parameter count.
+    A hidden size of 10**12 + 1 (within the accepted range) puts the total near 1.5·10**19."""
+    path = write_config({**load_sample("Qwen3-30B-A3B.json"), "hidden_size": 10**12 + 1})
     report = run_cli("inspect", str(path), "--context", "10", "--format", "json").json()
     total, active = report["params"]["total"], report["params"]["active"]
+    assert total > 2**53 and int(total * 2.0) != 2 * total
     exact = {"bf16": 2 * total, "fp8": total, "int4": total // 2}
     assert report["memory"]["weights_bytes"] == exact
     assert report["deployment"]["weights_bytes"] == exact
