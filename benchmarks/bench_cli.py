@@ -202,8 +202,13 @@ def write_lint_corpus(folder: Path) -> list[str]:
 
 
 def write_gguf(path: Path) -> None:
-    """A metadata-only Qwen3-MoE GGUF with a full 151,936-token vocabulary and its merges."""
+    """A Qwen3-MoE GGUF header with a full 151,936-token vocabulary, its merges and the
+    tensor infos (no tensor data): moecfg counts nothing from a GGUF without tensor infos."""
     import gguf
+    import numpy as np
+
+    sys.path.insert(0, str(REPO))
+    from tests.gguf_files import qwen3moe_tensors
 
     writer = gguf.GGUFWriter(str(path), arch="qwen3moe")
     writer.add_name("Qwen3-30B-A3B (benchmark metadata)")
@@ -224,6 +229,8 @@ def write_gguf(path: Path) -> None:
     writer.add_token_list([f"tok{index}" for index in range(GGUF_VOCAB_SIZE)])
     writer.add_token_types([1] * GGUF_VOCAB_SIZE)
     writer.add_token_merges([f"t {index}" for index in range(GGUF_VOCAB_SIZE - 256)])
+    for name, shape in qwen3moe_tensors():
+        writer.add_tensor_info(name, shape, np.dtype(np.float16), 2 * int(np.prod(shape)))
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_ti_data_to_file()
