@@ -178,7 +178,11 @@ def compare(
         source = "<stdin>" if path == "-" else path
         try:
             deployment = build_deployment_spec(context, batch, kv_dtype, weights_dtype, gpu_memory)
-            reports.append(inspect_source(path, overrides=assignments or (), deployment=deployment))
+            reports.append(
+                inspect_source(
+                    path, overrides=assignments or (), deployment=deployment, checkpoint=False
+                )
+            )
         except MoecfgError as error:
             raise _fail(source, error, output_format) from None
     comparison = build_comparison(reports)

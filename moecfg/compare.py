@@ -67,10 +67,14 @@ def _dtype_rows(reports: Sequence[dict[str, Any]]) -> list[Row]:
     )
     if all("deployment" in r for r in reports):
         first = reports[0]["deployment"]
+        # Without --context each model is measured at its own max_position_embeddings.
+        contexts = {r["deployment"]["context"] for r in reports}
+        context = f"{first['context']:,}" if len(contexts) == 1 else "context"
+        rows.append(Row("context", "context (tokens)", "int", lambda r: r["deployment"]["context"]))
         rows.append(
             Row(
                 "kv_cache",
-                f"KV {first['context']:,} × {first['batch']} ({first['kv_dtype']})",
+                f"KV {context} × {first['batch']} ({first['kv_dtype']})",
                 "bytes",
                 lambda r: r["deployment"]["kv_cache_bytes"],
             )
@@ -99,25 +103,41 @@ def _dtype_rows(reports: Sequence[dict[str, Any]]) -> list[Row]:
     return rows
 
 
+#: File extensions a column name leaves out; any other dot is part of the name
+#: (`Qwen2.5-72B-Instruct`, `DeepSeek-V3.1`).
+_DROPPED_SUFFIXES = (".json", ".gguf")
+
+
 def column_name(source: str) -> str:
-    """What to call a model's column: its file stem, its folder for a config.json, or its id."""
+    """What to call a model's column: its file name without .json / .gguf, its folder for a
+    config.json, or the repo name of a Hub id (with its @revision)."""
     if source == "<stdin>":
         return source
-    if ":" in source and not PurePath(source).drive:
-        return source.split(":", 1)[1]
+    repo, at, revision = source.partition("@")
+    if at and "/" in revision:  # a Hub revision such as refs/pr/1 is not a path
+        return f"{PurePath(repo).name}@{revision}"
     path = PurePath(source)
-    if path.suffix == "" or path.name == "config.json":
-        named = path if path.suffix == "" else path.parent
-        return named.name or source
-    return path.stem
+    if path.name.lower() == "config.json" and path.parent.name:
+        return path.parent.name
+    name = path.name or source
+    for suffix in _DROPPED_SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
+    """Each repeated name numbered from its second use on ("Qwen3-8B #2"), never reusing a
+    name another column already has."""
+    taken: set[str] = set()
     out = []
     for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name} #{seen[name]}")
+        unique, number = name, 1
+        while unique in taken:
+            number += 1
+            unique = f"{name} #{number}"
+        taken.add(unique)
+        out.append(unique)
     return out
 
 

@@ -6,10 +6,17 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
-from moecfg.families import family_for, parse_config
 from moecfg.errors import MoecfgError
+from moecfg.families import family_for, parse_config
 from moecfg.loading.files import holds_weights, load_source
+from moecfg.metrics import count_params
 from moecfg.report import build_report
+
+#: Said when a what-if meets weights: the cross-check reads the config file as written.
+CHECKPOINT_IGNORES_OVERRIDES = (
+    "--set: the checkpoint cross-check compares the weights with the config as written; "
+    "the overrides do not apply to it"
+)
 
 if TYPE_CHECKING:
     from moecfg.deploy import DeploymentSpec
@@ -44,6 +51,7 @@ def inspect_source(
         config = parse_source_config(raw)
     else:
         config = parse_config(raw, as_family=as_family)
+    file_config = config
     applied: list[Override] = []
     if overrides:
         from moecfg.whatif import apply_overrides
@@ -55,9 +63,13 @@ def inspect_source(
     if checkpoint or (checkpoint is None and raw.folder is not None and holds_weights(raw.folder)):
         from moecfg.loading.checkpoint import checkpoint_section
 
-        section = checkpoint_section(config, raw, report["params"]["total"], checkpoint)
+        # The weights were trained for the file as written: a what-if is not checked against them.
+        file_total = count_params(file_config).total if applied else report["params"]["total"]
+        section = checkpoint_section(file_config, raw, file_total, checkpoint)
         if section is not None:
             report["checkpoint"] = section
+            if applied:
+                report["warnings"].append(CHECKPOINT_IGNORES_OVERRIDES)
     if applied:
         report["overrides"] = [asdict(override) for override in applied]
     if deployment is not None:

@@ -1,11 +1,13 @@
 """What-if overrides: `--set key=value` edits the composed config before metrics are computed.
 
 Keys are the composed config's own field names (`num_experts`, `base.head_dim`, or the
-family's Hugging Face key such as `moe_intermediate_size`). Values are typed and validated
-with the same `check_value` the family's reader uses, and the composed config's invariants are
-checked again afterwards. Values the family derived from an edited field are derived again
-(head_dim from hidden_size / heads, the layer schedule from num_hidden_layers), so a what-if
-never leaves the config half-edited.
+family's Hugging Face key such as `moe_intermediate_size`). Only fields the family's Field
+table declares, plus the common sizes in COMMON_SETTABLE, can be set: the composed config also
+holds architecture facts the adapter fixed (K/V projections, norms per layer, ...), which are
+not knobs of the model. Values are typed and validated with the same `check_value` the family's
+reader uses, and the composed config's invariants are checked again afterwards. Values the
+family derived from an edited field are derived again (head_dim from hidden_size / heads, every
+per-layer fact from num_hidden_layers), so a what-if never leaves the config half-edited.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moecfg.errors import ConfigError, MoecfgError
 from moecfg.families.base import Family
 from moecfg.families.fields import Field, check_value
 from moecfg.metrics import PER_LAYER_FIELDS
 from moecfg.model import FULL_ATTENTION, BaseConfig, ModelConfig, MoeConfig
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: Provenance recorded for a field the user set on the command line.
 OVERRIDE = "override"
@@ -62,8 +67,29 @@ class Override:
     was: Any
 
 
+#: Composed fields every family may edit, declared in its Field table or not, with the least
+#: value each takes (None: no bound): the sizes a what-if is usually about. Any other field
+#: is settable only when the family declares it.
+COMMON_SETTABLE: Mapping[str, int | None] = {
+    "base.hidden_size": 1,
+    "base.num_hidden_layers": 1,
+    "base.num_attention_heads": 1,
+    "base.num_key_value_heads": 1,
+    "base.head_dim": 1,
+    "base.intermediate_size": 1,
+    "base.vocab_size": 1,
+    "base.tie_word_embeddings": None,
+    "moe.num_experts": 1,
+    "moe.num_experts_per_tok": 1,
+    "moe.expert_intermediate_size": 1,
+    "moe.num_shared_experts": 0,
+    "moe.shared_expert_intermediate_size": 1,
+}
+
+
 def settable_fields(config: ModelConfig, family: Family) -> dict[str, Settable]:
-    """Every scalar field of the composed config, validated like the family's Field if any."""
+    """The scalar fields of the composed config the family declares, and COMMON_SETTABLE;
+    validated like the family's Field when it declares one."""
     out: dict[str, Settable] = {}
     for part, value in (("base", config.base), ("moe", config.moe)):
         if value is None:
@@ -74,10 +100,10 @@ def settable_fields(config: ModelConfig, family: Family) -> dict[str, Settable]:
                 continue  # tuples and mappings (layer schedules, rope scaling) are derived, not set
             name = f"{part}.{spec.name}"
             declared: Field | None = family.fields.get(name)
-            minimum = (
-                declared.minimum if declared is not None else (0 if kind[0] == "int" else None)
-            )
-            out[name] = Settable(name, kind[0], minimum, kind[1])
+            if declared is not None:
+                out[name] = Settable(name, kind[0], declared.minimum, kind[1])
+            elif name in COMMON_SETTABLE:
+                out[name] = Settable(name, kind[0], COMMON_SETTABLE[name], kind[1])
     return out
 
 
@@ -90,9 +116,11 @@ def _resolve_key(key: str, settable: Mapping[str, Settable], family: Family) -> 
     for declared in family.fields.values():
         if key in (declared.key, *declared.aliases) and declared.name in settable:
             return settable[declared.name]
-    names = ", ".join(name.split(".", 1)[1] for name in settable)
+    names = ", ".join(sorted(name.split(".", 1)[1] for name in settable))
     raise OverrideError(
-        f"--set: unknown key '{key}' (settable: {names})", key=key, code="unknown_key"
+        f"--set: unknown key '{key}'; {family.model_type} can set: {names}",
+        key=key,
+        code="unknown_key",
     )
 
 
@@ -130,7 +158,9 @@ def _period(sequence: Sequence[Any]) -> int:
     """The smallest period the second half of a layer schedule repeats with."""
     n = len(sequence)
     for period in range(1, n):
-        if all(sequence[j] == sequence[j - period] for j in range(n // 2 + period, n)):
+        checked = range(n // 2 + period, n)
+        # A period the second half is too short to show is no evidence: the whole repeats.
+        if checked and all(sequence[j] == sequence[j - period] for j in checked):
             return period
     return max(n, 1)
 
@@ -149,10 +179,183 @@ def resize_schedule(schedule: Sequence[Any], layers: int) -> tuple[Any, ...]:
     return tuple(out)
 
 
+#: Families whose last layer is full attention whatever the layer pattern (transformers
+#: forces it, or derives layer_types so): that layer stays last when the layer count changes.
+_LAST_LAYER_FULL = frozenset({"gemma4", "gemma4_text", "beam", "flint"})
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    """One per-layer fact of the composed config, read as one value per layer."""
+
+    name: str  #: the composed field, as provenance names it
+    present: Callable[[BaseConfig, MoeConfig | None], bool]
+    values: Callable[[BaseConfig, MoeConfig | None], Sequence[Any]]
+
+
+def _index_set(layers: Sequence[int], count: int) -> list[bool]:
+    listed = set(layers)
+    return [i in listed for i in range(count)]
+
+
+def _moe_k(base: BaseConfig, moe: MoeConfig | None) -> list[int]:
+    """The layer's k, 0 for a layer without the MoE block."""
+    assert moe is not None
+    listed = set(moe.moe_layers)
+    return [moe.top_k(i) if i in listed else 0 for i in range(base.num_hidden_layers)]
+
+
+#: Every per-layer fact of the composed config: resized together, row by row, so each layer
+#: keeps its kind's shapes, MLP, indexer and norms (model.py: the *_by_layer tuples and the
+#: layer index sets).
+_COLUMNS: tuple[_Column, ...] = (
+    _Column(
+        "base.layer_types",
+        lambda base, moe: True,
+        lambda base, moe: base.layer_types or (FULL_ATTENTION,) * base.num_hidden_layers,
+    ),
+    _Column("moe.moe_layers", lambda base, moe: moe is not None, _moe_k),
+    *(
+        _Column(
+            f"base.{name}",
+            lambda base, moe, name=name: bool(getattr(base, name)),
+            lambda base, moe, name=name: getattr(base, name),
+        )
+        for name in (*(name for _, name in PER_LAYER_FIELDS), "gated_norms_by_layer")
+    ),
+    _Column(
+        "base.mlp_free_layers",
+        lambda base, moe: bool(base.mlp_free_layers),
+        lambda base, moe: _index_set(base.mlp_free_layers, base.num_hidden_layers),
+    ),
+    _Column(
+        "base.mla.indexer_layers",
+        lambda base, moe: base.mla is not None and bool(base.mla.indexer_layers),
+        lambda base, moe: _index_set(base.mla.indexer_layers, base.num_hidden_layers),  # type: ignore[union-attr]
+    ),
+    _Column(
+        "base.block_indexer.layers",
+        lambda base, moe: base.block_indexer is not None,
+        lambda base, moe: _index_set(base.block_indexer.layers, base.num_hidden_layers),  # type: ignore[union-attr]
+    ),
+)
+
+
+def _refuse_layers(family: str, field_name: str, reason: str) -> OverrideError:
+    return OverrideError(
+        f"--set num_hidden_layers: {family}'s {field_name} {reason}, which moecfg cannot "
+        "resize; edit the config file instead",
+        key="num_hidden_layers",
+        code="not_resizable",
+    )
+
+
+#: Families whose decoder layers are several of moecfg's layers each: the key counting them,
+#: and how many layers each is (LongCat-Flash: two sublayers per `num_layers`).
+_LAYERS_PER_DECODER_LAYER = {"longcat_flash": ("num_layers", 2)}
+
+
+def _resize_rows(
+    config: ModelConfig, rows: list[tuple[Any, ...]], layers: int
+) -> list[tuple[Any, ...]]:
+    """The rows for `layers` layers; refuses what a schedule period cannot say."""
+    base = config.base
+    key, step = _LAYERS_PER_DECODER_LAYER.get(config.family, ("", 1))
+    if layers % step:
+        raise _invariant(
+            "num_hidden_layers",
+            f"{config.family} counts {step} layers per decoder layer ({key}), so the layer "
+            f"count must be a multiple of {step}, got {layers}",
+        )
+    if 0 in base.kv_projections_by_layer:
+        raise _refuse_layers(
+            config.family,
+            "num_kv_shared_layers",
+            "makes the last layers reuse earlier layers' keys and values",
+        )
+    if config.family not in _LAST_LAYER_FULL:
+        return list(resize_schedule(rows, layers))
+    # The last layer is full attention by rule: the pattern runs up to it.
+    return [*resize_schedule(rows[:-1] or rows, layers - 1), rows[-1]]
+
+
+def _resize_layers(
+    config: ModelConfig, base: BaseConfig, moe: MoeConfig | None
+) -> tuple[BaseConfig, MoeConfig | None, set[str]]:
+    """Every per-layer fact (_COLUMNS) for the new num_hidden_layers, and the fields touched."""
+    old = config.base
+    columns = [column for column in _COLUMNS if column.present(old, config.moe)]
+    rows = list(zip(*(column.values(old, config.moe) for column in columns), strict=True))
+    resized = dict(
+        zip(
+            (column.name for column in columns),
+            zip(*_resize_rows(config, rows, base.num_hidden_layers), strict=True),
+            strict=True,
+        )
+    )
+
+    def layers_of(name: str) -> tuple[int, ...]:
+        return tuple(i for i, flag in enumerate(resized[name]) if flag)
+
+    changes: dict[str, Any] = {"layer_types": resized["base.layer_types"]}
+    for name in (*(name for _, name in PER_LAYER_FIELDS), "gated_norms_by_layer"):
+        if f"base.{name}" in resized:
+            changes[name] = resized[f"base.{name}"]
+    if "base.mlp_free_layers" in resized:
+        changes["mlp_free_layers"] = layers_of("base.mlp_free_layers")
+    if "base.mla.indexer_layers" in resized:
+        assert base.mla is not None
+        changes["mla"] = replace(base.mla, indexer_layers=layers_of("base.mla.indexer_layers"))
+    if "base.block_indexer.layers" in resized:
+        assert base.block_indexer is not None
+        indexed = layers_of("base.block_indexer.layers")
+        # No sparse layer left: no indexer, as the family reads such a file.
+        changes["block_indexer"] = replace(base.block_indexer, layers=indexed) if indexed else None
+    base = replace(base, **changes)
+    if moe is not None:
+        top_k = resized["moe.moe_layers"]
+        moe = replace(
+            moe,
+            moe_layers=tuple(i for i, k in enumerate(top_k) if k),
+            top_k_by_layer=tuple(k for k in top_k if k) if moe.top_k_by_layer else (),
+        )
+    return base, moe, set(resized)
+
+
 def _invariant(key: str, message: str) -> OverrideError:
     return OverrideError(
         f"--set: invalid value for '{key}': {message}", key=key, code="invalid_value"
     )
+
+
+def _shared_experts(
+    old: MoeConfig | None, moe: MoeConfig, edited: set[str], touched: set[str]
+) -> MoeConfig:
+    """Shared experts are one MLP of their summed width: a new count rescales that width (a
+    new width with no shared expert makes it one), so the two never disagree."""
+    count, width = "moe.num_shared_experts", "moe.shared_expert_intermediate_size"
+    assert old is not None
+    if count in edited and width not in edited:
+        touched.add(width)
+        if not moe.num_shared_experts:
+            return replace(moe, shared_expert_intermediate_size=None)
+        if not old.num_shared_experts or not old.shared_expert_intermediate_size:
+            raise _invariant(
+                "num_shared_experts",
+                f"the file has no shared expert to size {moe.num_shared_experts} by: set "
+                "shared_expert_intermediate_size too",
+            )
+        per_expert = old.shared_expert_intermediate_size // old.num_shared_experts
+        return replace(moe, shared_expert_intermediate_size=per_expert * moe.num_shared_experts)
+    if (
+        width in edited
+        and count not in edited
+        and moe.shared_expert_intermediate_size
+        and not moe.num_shared_experts
+    ):
+        touched.add(count)
+        return replace(moe, num_shared_experts=1)
+    return moe
 
 
 def _propagate(
@@ -182,38 +385,15 @@ def _propagate(
             )
         base = replace(base, head_dim=base.hidden_size // base.num_attention_heads)
         touched.add("base.head_dim")
+    if moe is not None:
+        moe = _shared_experts(config.moe, moe, edited, touched)
     if moe is not None and moe.top_k_by_layer and "moe.num_experts_per_tok" in edited:
         # One k set on the command line replaces the file's per-layer list.
         moe = replace(moe, top_k_by_layer=())
         touched.add("moe.top_k_by_layer")
     if base.num_hidden_layers != old.num_hidden_layers:
-        layers = base.num_hidden_layers
-        # Per layer: attention kind, and the layer's k (0 for a dense MLP layer).
-        top_k = [
-            moe.top_k(i) if moe is not None and i in moe.moe_layers else 0
-            for i in range(old.num_hidden_layers)
-        ]
-        kinds = old.layer_types or (FULL_ATTENTION,) * old.num_hidden_layers
-        schedule = resize_schedule(list(zip(kinds, top_k, strict=True)), layers)
-        base = replace(base, layer_types=tuple(kind for kind, _ in schedule))
-        touched.add("base.layer_types")
-        # Shapes given layer by layer (head sizes, KV heads, MLP widths) follow the kinds.
-        by_layer = [name for _, name in PER_LAYER_FIELDS if getattr(old, name)]
-        if by_layer:
-            rows = list(zip(kinds, *(getattr(old, name) for name in by_layer), strict=True))
-            resized = resize_schedule(rows, layers)
-            base = replace(
-                base,
-                **{name: tuple(row[1 + i] for row in resized) for i, name in enumerate(by_layer)},
-            )
-            touched.update(f"base.{name}" for name in by_layer)
-        if moe is not None:
-            moe = replace(
-                moe,
-                moe_layers=tuple(i for i, (_, k) in enumerate(schedule) if k),
-                top_k_by_layer=tuple(k for _, k in schedule if k) if moe.top_k_by_layer else (),
-            )
-            touched.add("moe.moe_layers")
+        base, moe, resized = _resize_layers(config, base, moe)
+        touched.update(resized)
     if moe is not None:
         for k in (moe.num_experts_per_tok, *moe.top_k_by_layer):
             if k > moe.num_experts:
@@ -227,7 +407,8 @@ def _propagate(
             )
         if moe.n_group and moe.topk_group and moe.topk_group > moe.n_group:
             raise _invariant("topk_group", f"{moe.topk_group} exceeds n_group ({moe.n_group})")
-    dense_layers = base.num_hidden_layers - (len(moe.moe_layers) if moe else 0)
+    without_dense = {*(moe.moe_layers if moe else ()), *base.mlp_free_layers}
+    dense_layers = sum(i not in without_dense for i in range(base.num_hidden_layers))
     if dense_layers and base.intermediate_size is None:
         raise _invariant("intermediate_size", f"{dense_layers} dense layers need a dense MLP width")
     return base, moe, touched
@@ -259,8 +440,29 @@ def apply_overrides(
         provenance[name] = "derived"
     for name in applied:
         provenance[name] = OVERRIDE
-    edited = replace(config, base=base, moe=moe, provenance=provenance)
+    edited = replace(
+        config, base=base, moe=moe, provenance=provenance, warnings=_current_warnings(config)
+    )
     return edited, list(applied.values())
+
+
+def _current_warnings(config: ModelConfig) -> tuple[str, ...]:
+    """The file's warnings that still hold once it is edited.
+
+    A warning quoting numbers (a layer count, a parameter total) measured the file as written,
+    and an override may change them; those are left out, and one warning says so.
+    """
+    kept = tuple(w for w in config.warnings if not any(c.isdigit() for c in w))
+    dropped = len(config.warnings) - len(kept)
+    if not dropped:
+        return kept
+    plural = dropped > 1
+    return (
+        *kept,
+        f"--set: left out {dropped} warning{'s' if plural else ''} quoting the file's own "
+        "numbers, which the overrides may change; inspect without --set to see "
+        f"{'them' if plural else 'it'}",
+    )
 
 
 def describe_override(override: Override) -> str:

@@ -229,3 +229,31 @@ def test_fused_expert_layout_counted_from_shapes():
         TensorInfo("model.layers.0.mlp.shared_experts.gate_proj.weight", "BF16", (8, 16)),
     ]
     assert expert_counts(tensors) == {0: {"gate_up_proj": 32, "down_proj": 32}}
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_what_if_is_not_checked_against_the_weights(fmt, checkpoint):
+    """The weights were saved for the file as written: a what-if on its folder still matches."""
+    folder = checkpoint()
+    result = run_cli("inspect", str(folder), "--set", "num_experts=2", "--format", fmt)
+    assert result.exit_code == 0, result
+    assert result.stderr == (
+        f"moecfg: warning: {folder}: --set: the checkpoint cross-check compares the weights with "
+        "the config as written; the overrides do not apply to it\n"
+    )
+    if fmt == "json":
+        report = result.json()
+        assert report["checkpoint"]["status"] == "match"
+        assert report["checkpoint"]["params"]["config"] == 8944
+        assert report["checkpoint"]["experts"]["config"] == 4
+        # Two experts fewer in each of 2 layers: gate, up and down (16 × 8 each) and a router row.
+        assert report["params"]["total"] == 8944 - 2 * 2 * (3 * 16 * 8 + 16)
+
+
+def test_compare_does_not_read_the_weights(checkpoint):
+    """compare shows no checkpoint section, so it never opens the shards."""
+    folder = checkpoint()
+    (folder / "model-00002-of-00002.safetensors").unlink()
+    result = run_cli("compare", str(folder), str(folder), "--format", "json")
+    assert result.exit_code == 0, result
+    assert result.stderr == ""

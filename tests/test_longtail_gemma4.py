@@ -266,16 +266,32 @@ def test_multimodal_errors_name_the_text_config_key() -> None:
 
 
 def test_what_if_layer_count_resizes_the_per_layer_shapes(tmp_path: Path) -> None:
-    """`--set num_hidden_layers` truncates the per-layer head sizes, KV heads and K/V
-    projections with the layer kinds, as it truncates the schedule."""
+    """`--set num_hidden_layers` resizes the per-layer head sizes, KV heads and K/V projections
+    with the layer kinds and keeps the last layer full attention, as transformers builds
+    Gemma4TextConfig with that many layers."""
+    unshared = {**EVERYTHING, "num_kv_shared_layers": 0}
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(text_config(**unshared)))
+    result = run_cli("inspect", str(path), "--set", "num_hidden_layers=10", "--format", "json")
+    assert result.exit_code == 0, result
+    report = result.json()
+    assert report["base"]["kv_projections_by_layer"] == [2] * 5 + [1] + [2] * 3 + [1]
+    assert report["base"]["head_dim_by_layer"] == [256] * 5 + [512] + [256] * 3 + [512]
+    expected = oracle(text_config(**unshared, num_hidden_layers=10), tmp_path)
+    assert {k: report["params"][k] for k in expected} == expected
+
+
+def test_what_if_layer_count_refuses_kv_sharing(tmp_path: Path) -> None:
+    """The last num_kv_shared_layers layers share KV whatever the count: not a schedule."""
     path = tmp_path / "config.json"
     path.write_text(json.dumps(case_config("everything")))
-    result = run_cli("inspect", str(path), "--set", "num_hidden_layers=12", "--format", "json")
-    assert result.exit_code == 0, result
-    base = result.json()["base"]
-    assert base["kv_projections_by_layer"] == [2, 2, 2, 2, 2, 1] * 2
-    assert base["head_dim_by_layer"] == [256] * 5 + [512] + [256] * 5 + [512]
-    assert base["intermediate_size_by_layer"] == [9216] * 12
+    result = run_cli("inspect", str(path), "--set", "num_hidden_layers=12")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"moecfg: error: {path}: --set num_hidden_layers: gemma4_text's num_kv_shared_layers "
+        "makes the last layers reuse earlier layers' keys and values, which moecfg cannot "
+        "resize; edit the config file instead\n"
+    )
 
 
 def test_table_shows_the_per_layer_attention_shapes(tmp_path: Path) -> None:

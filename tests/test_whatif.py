@@ -6,6 +6,7 @@ oracle builds the edited config in transformers to confirm them.
 
 from __future__ import annotations
 
+import json
 from typing import ClassVar
 
 import pytest
@@ -13,9 +14,10 @@ import pytest
 from moecfg.core import inspect_source
 from moecfg.families import FAMILIES, parse_config
 from moecfg.loading.files import RawConfig
+from moecfg.metrics import count_params
 from moecfg.whatif import OverrideError, apply_overrides, resize_schedule
 from tests.conftest import load_sample, run_cli, sample
-from tests.oracle import oracle_counts
+from tests.oracle import oracle_counts, require_oracle
 
 QWEN3_MOE = str(sample("Qwen3-30B-A3B.json"))
 
@@ -93,15 +95,14 @@ def test_more_layers_extend_the_schedule_by_its_period():
 
 def test_values_typed_like_the_file():
     edited, applied = composed(
-        "Qwen3-30B-A3B.json", "rope_theta=5e5", "norm_topk_prob=false", "sliding_window=null"
+        "Qwen3-30B-A3B.json", "rope_theta=5e5", "norm_topk_prob=false", "dtype=float16"
     )
     assert edited.base.rope_theta == 500000.0
     assert edited.moe.norm_topk_prob is False
-    assert [o.field for o in applied] == [
-        "base.rope_theta",
-        "moe.norm_topk_prob",
-        "base.sliding_window",
-    ]
+    assert edited.base.dtype == "float16"
+    assert [o.field for o in applied] == ["base.rope_theta", "moe.norm_topk_prob", "base.dtype"]
+    edited, _ = composed("Llama-3.1-8B.json", "sliding_window=null")
+    assert edited.base.sliding_window is None
 
 
 def test_last_assignment_wins_and_remembers_the_file_value():
@@ -152,11 +153,14 @@ def test_invalid_values_are_usage_errors(assignment, message):
 def test_unknown_key_lists_the_settable_keys():
     with pytest.raises(OverrideError) as caught:
         composed("Llama-3.1-8B.json", "num_experts=8")
-    message = caught.value.message
-    assert message.startswith(
-        "--set: unknown key 'num_experts' (settable: hidden_size, num_hidden_layers, "
+    # The keys LlamaConfig declares that moecfg's model holds, and the common sizes; a dense
+    # model has no MoE block to edit.
+    assert caught.value.message == (
+        "--set: unknown key 'num_experts'; llama can set: attention_bias, dtype, head_dim, "
+        "hidden_size, intermediate_size, max_position_embeddings, mlp_bias, "
+        "num_attention_heads, num_hidden_layers, num_key_value_heads, rms_norm_eps, rope_theta, "
+        "sliding_window, tie_word_embeddings, vocab_size"
     )
-    assert "num_experts_per_tok" not in message  # a dense model has no MoE block to edit
     result = run_cli(
         "inspect", str(sample("Llama-3.1-8B.json")), "--set", "num_experts=8", "--format", "json"
     )
@@ -218,3 +222,148 @@ class TestPerLayerTopK:
     def test_pruning_below_a_layer_k_is_refused(self):
         with pytest.raises(OverrideError, match=r"8 exceeds the number of experts \(6\)"):
             self.edit("num_experts=6")
+
+
+@pytest.mark.parametrize(
+    "assignment",
+    # Architecture facts the adapter fixed, and keys Qwen3-MoE does not have.
+    ["attention_experts=3", "kv_projections=1", "norms_per_layer=1", "sliding_window=0"],
+)
+def test_architecture_facts_are_not_settable(assignment):
+    key = assignment.split("=")[0]
+    result = run_cli("inspect", QWEN3_MOE, "--set", assignment)
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"moecfg: error: {QWEN3_MOE}: --set: unknown key '{key}'; qwen3_moe can set: "
+        "attention_bias, dtype, expert_intermediate_size, head_dim, hidden_size, "
+        "intermediate_size, max_position_embeddings, norm_topk_prob, num_attention_heads, "
+        "num_experts, num_experts_per_tok, num_hidden_layers, num_key_value_heads, "
+        "num_shared_experts, rms_norm_eps, rope_theta, shared_expert_intermediate_size, "
+        "tie_word_embeddings, vocab_size\n"
+    )
+
+
+def test_shared_experts_resize_their_width():
+    # DeepSeek-V3: one shared expert of moe_intermediate_size 2048; two are one MLP of 4096.
+    edited, _ = composed("DeepSeek-V3.json", "n_shared_experts=2")
+    assert edited.moe.shared_expert_intermediate_size == 2 * 2048
+    none, _ = composed("DeepSeek-V3.json", "n_shared_experts=0")
+    assert none.moe.shared_expert_intermediate_size is None
+    with pytest.raises(OverrideError) as caught:
+        composed("Qwen3-30B-A3B.json", "num_shared_experts=1")
+    assert caught.value.message == (
+        "--set: invalid value for 'num_shared_experts': the file has no shared expert to size 1 "
+        "by: set shared_expert_intermediate_size too"
+    )
+    edited, _ = composed("Qwen3-30B-A3B.json", "shared_expert_intermediate_size=512")
+    assert edited.moe.num_shared_experts == 1
+
+
+def _default_config(model_type: str) -> dict:
+    require_oracle()
+    from tests.coverage import default_config_dict
+
+    return json.loads(json.dumps(default_config_dict(model_type)))
+
+
+def _with_layers(model_type: str, config: dict, layers: int) -> dict:
+    """The file as transformers writes it for `layers` layers: the per-layer lists of the old
+    length dropped, so transformers derives them again from the layer count."""
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+    parsed = parse_config(RawConfig(source=model_type, data=config))
+    old = parsed.base.num_hidden_layers
+    kept = {k: v for k, v in config.items() if not (isinstance(v, list) and len(v) == old)}
+    key = FAMILIES[parsed.family].fields["base.num_hidden_layers"].key
+    rebuilt = CONFIG_MAPPING[model_type](**{**kept, key: layers})
+    return json.loads(json.dumps(rebuilt.to_dict()))
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize(
+    ("model_type", "layers"),
+    [
+        ("glm_moe_dsa", 5),  # DSA indexers on the non-shared layers
+        ("axk2", 5),  # gated norms, two on sparse layers
+        ("minimax_m3_vl_text", 7),  # block indexer layers
+        ("qwen3_next", 10),  # linear / full attention every fourth layer
+        ("beam", 8),  # the last layer is full attention, whatever the pattern
+        ("flint", 7),
+        ("laguna", 9),  # query heads per layer
+        ("deepseek_v4", 6),
+        ("longcat_flash", 6),
+    ],
+)
+def test_layer_count_resizes_every_per_layer_fact(model_type, layers, tmp_path):
+    """`--set num_hidden_layers=N` counts what transformers builds from the file with N layers."""
+    config = _default_config(model_type)
+    parsed = parse_config(RawConfig(source=model_type, data=config))
+    edited, _ = apply_overrides(parsed, FAMILIES[parsed.family], [f"num_hidden_layers={layers}"])
+    counts = count_params(edited)
+    rebuilt = _with_layers(model_type, config, layers)
+    expected = oracle_counts(rebuilt, tmp_path)
+    got = {**counts.parts, "total": counts.total, "active": counts.active}
+    assert {k: got[k] for k in expected} == expected
+    # Layer kinds and index sets too, which counts alone may not tell apart (sliding or full).
+    file = parse_config(RawConfig(source=model_type, data=rebuilt))
+    assert (edited.base, edited.moe) == (file.base, file.moe)
+
+
+def test_layer_count_resizes_mlp_free_layers():
+    """Nemotron-H's layer list is mamba, MoE, attention, MLP: four layers whose mixers have no
+    MLP (mamba, attention) stay without one when the list repeats."""
+    config = _default_config("nemotron_h")
+    parsed = parse_config(RawConfig(source="nemotron_h", data=config))
+    assert parsed.base.mlp_free_layers == (0, 2)
+    edited, _ = apply_overrides(parsed, FAMILIES[parsed.family], ["num_hidden_layers=12"])
+    assert edited.base.mlp_free_layers == (0, 2, 4, 6, 8, 10)
+    assert edited.moe.moe_layers == (1, 5, 9)
+    twelve = {**config, "layers_block_type": config["layers_block_type"] * 3}
+    assert edited.base == parse_config(RawConfig(source="nemotron_h", data=twelve)).base
+
+
+def test_odd_sublayers_are_refused():
+    with pytest.raises(OverrideError) as caught:
+        parsed = parse_config(RawConfig(source="x", data=_default_config("longcat_flash")))
+        apply_overrides(parsed, FAMILIES[parsed.family], ["num_hidden_layers=5"])
+    assert caught.value.message == (
+        "--set: invalid value for 'num_hidden_layers': longcat_flash counts 2 layers per decoder "
+        "layer (num_layers), so the layer count must be a multiple of 2, got 5"
+    )
+
+
+def test_warnings_quoting_the_file_numbers_are_left_out():
+    config = _default_config("longcat_flash")
+    parsed = parse_config(RawConfig(source="x", data=config))
+    assert any("parameters in all" in warning for warning in parsed.warnings)
+    edited, _ = apply_overrides(parsed, FAMILIES[parsed.family], ["num_hidden_layers=8"])
+    assert edited.warnings == (
+        "--set: left out 1 warning quoting the file's own numbers, which the overrides may "
+        "change; inspect without --set to see it",
+    )
+
+
+@pytest.mark.oracle
+def test_layer_count_resizes_the_block_indexer_layers(tmp_path):
+    """MiniMax-M3's block indexer sits on its sparse layers: 12 layers of (full, sparse, sparse,
+    sparse) cut to 8 are the 8-layer file with the pattern twice."""
+    pattern = ["full_attention", "minimax_m3_sparse", "minimax_m3_sparse", "minimax_m3_sparse"]
+
+    def file(repeats: int) -> dict:
+        config = _default_config("minimax_m3_vl_text")
+        layers = 4 * repeats
+        return {
+            **config,
+            "num_hidden_layers": layers,
+            "layer_types": pattern * repeats,
+            "mlp_layer_types": ["sparse"] * layers,
+        }
+
+    parsed = parse_config(RawConfig(source="m3", data=file(3)))
+    assert parsed.base.block_indexer.layers == (1, 2, 3, 5, 6, 7, 9, 10, 11)
+    edited, _ = apply_overrides(parsed, FAMILIES[parsed.family], ["num_hidden_layers=8"])
+    assert edited.base.block_indexer.layers == (1, 2, 3, 5, 6, 7)
+    counts = count_params(edited)
+    expected = oracle_counts(file(2), tmp_path)
+    got = {**counts.parts, "total": counts.total, "active": counts.active}
+    assert {k: got[k] for k in expected} == expected
