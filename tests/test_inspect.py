@@ -153,6 +153,12 @@ FAILURES = [
     ("negative-size", _qwen(moe_intermediate_size=-768), 1,
      "invalid value for 'moe_intermediate_size': must be positive, got -768", "out_of_range",
      "moe_intermediate_size"),
+    ("huge-size", _qwen(hidden_size=10**30), 1,
+     "invalid value for 'hidden_size': 1000000000000000000000000000000 is beyond any real model "
+     "(at most 1,099,511,627,776)", "out_of_range", "hidden_size"),
+    ("too-many-layers", _qwen(num_hidden_layers=10**9), 1,
+     "invalid value for 'num_hidden_layers': 1000000000 layers is beyond any real model "
+     "(at most 100,000)", "out_of_range", "num_hidden_layers"),
     ("top-k-above-experts", _qwen(num_experts_per_tok=129), 1,
      "invalid value for 'num_experts_per_tok': 129 exceeds the number of experts (128)", "invalid_value",
      "num_experts_per_tok"),

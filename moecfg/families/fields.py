@@ -111,6 +111,12 @@ def describe(value: Any) -> str:
     return f"{json_type_name(value)} ({shown})"
 
 
+#: No real model has a dimension or count near these; past them a value is a typo or hostile,
+#: and would only make the arithmetic and per-layer tables huge (bounded time and memory).
+MAX_INTEGER = 2**40
+MAX_LAYERS = 100_000
+
+
 def _check_number(key: str, value: Any, kind: str, minimum: float | None) -> Any:
     if isinstance(value, NonFinite) or (isinstance(value, float) and not math.isfinite(value)):
         raise ConfigError(
@@ -135,6 +141,12 @@ def _check_number(key: str, value: Any, kind: str, minimum: float | None) -> Any
         need = "positive" if minimum == 1 else f"at least {minimum:g}"
         raise ConfigError(
             f"invalid value for '{key}': must be {need}, got {value}", key=key, code="out_of_range"
+        )
+    if kind == "int" and abs(value) > MAX_INTEGER:
+        raise ConfigError(
+            f"invalid value for '{key}': {value} is beyond any real model (at most {MAX_INTEGER:,})",
+            key=key,
+            code="out_of_range",
         )
     return value
 
@@ -263,7 +275,15 @@ class Reader:
                 key=scope + key,
                 code="wrong_type",
             )
-        return check_value(scope + key, value, spec.kind, spec.minimum)
+        checked = check_value(scope + key, value, spec.kind, spec.minimum)
+        if name == "base.num_hidden_layers" and checked > MAX_LAYERS:
+            raise ConfigError(
+                f"invalid value for '{scope + key}': {checked} layers is beyond any real model "
+                f"(at most {MAX_LAYERS:,})",
+                key=scope + key,
+                code="out_of_range",
+            )
+        return checked
 
     def derived(self, name: str, value: Any) -> Any:
         """Record a value computed from other fields (e.g. head_dim = hidden / heads)."""
