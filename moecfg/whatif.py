@@ -243,8 +243,8 @@ _COLUMNS: tuple[_Column, ...] = (
 
 def _refuse_layers(family: str, field_name: str, reason: str) -> OverrideError:
     return OverrideError(
-        f"--set num_hidden_layers: {family}'s {field_name} {reason}, which moecfg cannot "
-        "resize; edit the config file instead",
+        f"--set num_hidden_layers: moecfg cannot resize {family}'s {field_name}: {reason}; "
+        "edit the config file instead",
         key="num_hidden_layers",
         code="not_resizable",
     )
@@ -271,7 +271,18 @@ def _resize_rows(
         raise _refuse_layers(
             config.family,
             "num_kv_shared_layers",
-            "makes the last layers reuse earlier layers' keys and values",
+            "the last layers reuse earlier layers' keys and values",
+        )
+    if (
+        config.family == "ernie4_5_moe"
+        and layers > len(rows)
+        and config.provenance.get("moe.moe_layer_end_index") != "default"
+    ):
+        # transformers writes the last MoE layer's index (not -1) into every config it saves.
+        raise _refuse_layers(
+            config.family,
+            "moe_layer_end_index",
+            "it fixes the last MoE layer by its index in the file",
         )
     if config.family not in _LAST_LAYER_FULL:
         return list(resize_schedule(rows, layers))

@@ -367,3 +367,18 @@ def test_layer_count_resizes_the_block_indexer_layers(tmp_path):
     expected = oracle_counts(file(2), tmp_path)
     got = {**counts.parts, "total": counts.total, "active": counts.active}
     assert {k: got[k] for k in expected} == expected
+
+
+def test_deeper_ernie_is_refused():
+    """transformers saves moe_layer_end_index as the last layer's index (27 of 28): a deeper
+    model would keep dense layers after it, which a schedule period cannot say. Fewer layers
+    are a plain cut."""
+    parsed = parse_config(RawConfig(source="x", data=_default_config("ernie4_5_moe")))
+    with pytest.raises(OverrideError) as caught:
+        apply_overrides(parsed, FAMILIES[parsed.family], ["num_hidden_layers=40"])
+    assert caught.value.message == (
+        "--set num_hidden_layers: moecfg cannot resize ernie4_5_moe's moe_layer_end_index: it "
+        "fixes the last MoE layer by its index in the file; edit the config file instead"
+    )
+    edited, _ = apply_overrides(parsed, FAMILIES[parsed.family], ["num_hidden_layers=10"])
+    assert edited.moe.moe_layers == tuple(range(1, 10))
