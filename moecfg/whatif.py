@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from moecfg.errors import ConfigError, MoecfgError
 from moecfg.families.base import Family
-from moecfg.families.fields import Field, check_value
+from moecfg.families.fields import Field, check_layer_count, check_value
 from moecfg.metrics import PER_LAYER_FIELDS
 from moecfg.model import FULL_ATTENTION, BaseConfig, ModelConfig, MoeConfig
 
@@ -149,6 +149,8 @@ def _typed_value(spec: Settable, key: str, text: str) -> Any:
         )
     try:
         checked = check_value(key, value, spec.kind, spec.minimum)
+        if spec.name == "base.num_hidden_layers":
+            check_layer_count(key, checked)
     except ConfigError as error:
         raise OverrideError(f"--set {key}: {error.message}", key=key, code=error.code) from None
     return float(checked) if spec.kind == "float" else checked

@@ -382,3 +382,12 @@ def test_deeper_ernie_is_refused():
     )
     edited, _ = apply_overrides(parsed, FAMILIES[parsed.family], ["num_hidden_layers=10"])
     assert edited.moe.moe_layers == tuple(range(1, 10))
+
+
+def test_layer_count_is_bounded_like_the_files_own():
+    result = run_cli("inspect", str(sample("Qwen3-8B.json")), "--set", "num_hidden_layers=1000000000")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"moecfg: error: {sample('Qwen3-8B.json')}: --set num_hidden_layers: invalid value for "
+        "'num_hidden_layers': 1000000000 layers is beyond any real model (at most 100,000)\n"
+    )

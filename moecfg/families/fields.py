@@ -151,6 +151,17 @@ def _check_number(key: str, value: Any, kind: str, minimum: float | None) -> Any
     return value
 
 
+def check_layer_count(key: str, layers: int) -> None:
+    """Per-layer tables are built for every layer, so the count is bounded like a size."""
+    if layers > MAX_LAYERS:
+        raise ConfigError(
+            f"invalid value for '{key}': {layers} layers is beyond any real model "
+            f"(at most {MAX_LAYERS:,})",
+            key=key,
+            code="out_of_range",
+        )
+
+
 def check_value(key: str, value: Any, kind: str, minimum: float | None = None) -> Any:
     """Validate one value against a Field kind; lists come back as tuples."""
     if kind in ("int", "float"):
@@ -276,13 +287,8 @@ class Reader:
                 code="wrong_type",
             )
         checked = check_value(scope + key, value, spec.kind, spec.minimum)
-        if name == "base.num_hidden_layers" and checked > MAX_LAYERS:
-            raise ConfigError(
-                f"invalid value for '{scope + key}': {checked} layers is beyond any real model "
-                f"(at most {MAX_LAYERS:,})",
-                key=scope + key,
-                code="out_of_range",
-            )
+        if name == "base.num_hidden_layers":
+            check_layer_count(scope + key, checked)
         return checked
 
     def derived(self, name: str, value: Any) -> Any:
