@@ -288,9 +288,9 @@ def test_what_if_layer_count_refuses_kv_sharing(tmp_path: Path) -> None:
     result = run_cli("inspect", str(path), "--set", "num_hidden_layers=12")
     assert result.exit_code == 2
     assert result.stderr == (
-        f"moecfg: error: {path}: --set num_hidden_layers: gemma4_text's num_kv_shared_layers "
-        "makes the last layers reuse earlier layers' keys and values, which moecfg cannot "
-        "resize; edit the config file instead\n"
+        f"moecfg: error: {path}: --set num_hidden_layers: moecfg cannot resize gemma4_text's "
+        "num_kv_shared_layers: the last layers reuse earlier layers' keys and values; edit the "
+        "config file instead\n"
     )
 
 
