@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from moecfg.deploy import KV_DTYPE_BYTES, WEIGHT_DTYPES, build_deployment_spec
+from moecfg.dtypes import KV_DTYPE_BYTES, WEIGHT_DTYPES
 from moecfg.errors import ExitCode, MoecfgError, one_line
 
 app = typer.Typer(
@@ -130,6 +130,8 @@ def inspect(
 
     source = "<stdin>" if path == "-" else path
     try:
+        from moecfg.deploy import build_deployment_spec
+
         deployment = build_deployment_spec(context, batch, kv_dtype, weights_dtype, gpu_memory)
         report = inspect_source(
             path,
@@ -177,6 +179,8 @@ def compare(
     for path in paths:
         source = "<stdin>" if path == "-" else path
         try:
+            from moecfg.deploy import build_deployment_spec
+
             deployment = build_deployment_spec(context, batch, kv_dtype, weights_dtype, gpu_memory)
             reports.append(
                 inspect_source(

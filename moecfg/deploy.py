@@ -16,14 +16,10 @@ from fractions import Fraction
 from typing import Any
 
 from moecfg import metrics
+from moecfg.dtypes import CHECKPOINT, KV_DTYPE_BYTES, WEIGHT_DTYPE_BITS
 from moecfg.errors import MoecfgError
 from moecfg.model import ModelConfig
 
-#: Bytes per cached value for `--kv-dtype`.
-KV_DTYPE_BYTES = {"fp32": 4, "bf16": 2, "fp16": 2, "fp8": 1}
-#: `--weights-dtype` choices: metrics.WEIGHT_DTYPE_BITS, or the checkpoint's own storage.
-CHECKPOINT = "checkpoint"
-WEIGHT_DTYPES = (*metrics.WEIGHT_DTYPE_BITS, CHECKPOINT)
 
 #: Parts a checkpoint quantizer converts (Linear weights); embeddings, lm_head, norms and the
 #: router stay at the config dtype, as in the fp8 and mxfp4 checkpoints on the Hub.
@@ -206,7 +202,7 @@ def _weight_dtypes(spec: DeploymentSpec, quantization: Mapping[str, Any] | None)
         )
     if spec.weights_dtype is not None:
         return [spec.weights_dtype]
-    return [*metrics.WEIGHT_DTYPE_BITS, *([CHECKPOINT] if quantization is not None else [])]
+    return [*WEIGHT_DTYPE_BITS, *([CHECKPOINT] if quantization is not None else [])]
 
 
 def kv_cache_groups(

@@ -17,6 +17,7 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
+from moecfg.dtypes import WEIGHT_DTYPE_BITS
 from moecfg.model import (
     CHUNKED_ATTENTION,
     COMPRESSED_SPARSE_ATTENTION,
@@ -36,9 +37,6 @@ from moecfg.model import (
     MoeConfig,
 )
 
-#: Bits per weight for the dtypes memory is reported at: integers, so byte counts stay exact
-#: however large the model (a float product drifts past 2**53).
-WEIGHT_DTYPE_BITS = {"bf16": 16, "fp8": 8, "int4": 4}
 #: The KV cache is reported at bf16.
 KV_DTYPE_BYTES = 2
 
