@@ -535,6 +535,8 @@ class ModelConfig:
     moe: MoeConfig | None
     #: Output field ("base.head_dim") → "present", "alias:<key>", "default", "derived" or "missing".
     provenance: Mapping[str, str] = field(compare=False, hash=False)
+    #: Output field → the config key its value was read from, where one was.
+    source_keys: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
     warnings: tuple[str, ...] = ()
     #: Parts of the checkpoint deliberately not counted (e.g. a vision tower), said in the output.
     excluded: tuple[str, ...] = ()

@@ -74,6 +74,7 @@ def build_report(source: str, config: ModelConfig) -> dict[str, Any]:
             },
         },
         "provenance": dict(config.provenance),
+        "keys": dict(config.source_keys),
         "warnings": list(config.warnings),
         "excluded": list(config.excluded),
     }

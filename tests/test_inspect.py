@@ -299,3 +299,24 @@ def test_core_keys_are_never_defaulted(write_config, name, key, shown):
     result = run_cli("inspect", str(path))
     assert result.exit_code == 1
     assert result.stderr == f"moecfg: error: {path}: missing required key '{shown}'\n"
+
+
+def test_provenance_names_the_key_read_under_another_name():
+    """Llama 4's dense width is `intermediate_size_mlp`; its `intermediate_size` is the experts'."""
+    report = run_cli("inspect", str(sample("Llama-4-Scout-17B-16E-Instruct.json")), "--format", "json").json()
+    assert report["base"]["intermediate_size"] == 16384
+    assert report["keys"]["base.intermediate_size"] == "text_config.intermediate_size_mlp"
+    assert report["keys"]["moe.expert_intermediate_size"] == "text_config.intermediate_size"
+    table = run_cli("inspect", str(sample("Mixtral-8x7B-v0.1.json"))).stdout
+    assert "present as num_local_experts" in table
+    assert "present as intermediate_size" in table
+
+
+def test_v5_rope_parameters_scaling_is_read_through_its_alias(write_config):
+    config = load_sample("Llama-3.1-8B.json")
+    scaling = config.pop("rope_scaling")
+    config["rope_parameters"] = {**scaling, "rope_theta": config.pop("rope_theta")}
+    report = run_cli("inspect", str(write_config(config)), "--format", "json").json()
+    assert report["base"]["rope_scaling"] == scaling
+    assert report["provenance"]["base.rope_scaling"] == "alias:rope_parameters"
+    assert report["provenance"]["base.rope_theta"] == "alias:rope_parameters.rope_theta"

@@ -217,6 +217,7 @@ def parse_config(raw: RawConfig, *, as_family: str | None = None) -> ModelConfig
         base=parsed.base,
         moe=parsed.moe,
         provenance=dict(sorted(provenance.items())),
+        source_keys=dict(sorted(reader.keys.items())),
         warnings=(*warnings, *reader.warnings),
         excluded=family.excluded,
     )

@@ -93,6 +93,7 @@ def read_rope_scaling(reader: Reader) -> Mapping[str, Any] | None:
     if current:
         scaling = {k: v for k, v in current.items() if k != "rope_theta"}
         if scaling.get("rope_type", "default") != "default":
+            reader.provenance["base.rope_scaling"] = f"alias:{reader.key_name('rope_parameters')}"
             return scaling
     return legacy or None
 

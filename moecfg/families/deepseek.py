@@ -241,6 +241,7 @@ def _read_router(reader: Reader, variant: Variant, num_experts: int, top_k: int)
             "its router never "
             "renormalises the top-k weights"
         )
+    reader.provenance["moe.norm_topk_prob"] = "architecture"  # whatever the file says
     router: dict[str, Any] = {
         "scoring_func": "softmax",
         "topk_method": method,
@@ -313,7 +314,9 @@ def _parse(reader: Reader, variant: Variant) -> Parsed:
             expert_intermediate_size=expert_size,
             moe_layers=moe_layers,
             num_shared_experts=num_shared,
-            shared_expert_intermediate_size=num_shared * expert_size,
+            shared_expert_intermediate_size=reader.derived(
+                "moe.shared_expert_intermediate_size", num_shared * expert_size
+            ),
             # The shared MLP is the dense MLP class, so it follows mlp_bias; routed experts do not.
             shared_expert_bias=variant.mlp_bias and reader.get("base.mlp_bias"),
             **_read_router(reader, variant, num_experts, top_k),

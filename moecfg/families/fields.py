@@ -235,6 +235,8 @@ class Reader:
         #: The whole config, where `top_level` fields are read; `data` when nothing is nested.
         self.root = data if root is None else root
         self.provenance: dict[str, str] = {}
+        #: Output field → the config key its value was read from (scoped, e.g. text_config.x).
+        self.keys: dict[str, str] = {}
         self.warnings: list[str] = []
 
     def key_name(self, key: str) -> str:
@@ -278,6 +280,7 @@ class Reader:
                     code="alias_conflict",
                 )
         self.provenance[name] = "present" if key == spec.key else f"alias:{scope + key}"
+        self.keys[name] = scope + key
         if value is None:
             if spec.nullable:
                 return None

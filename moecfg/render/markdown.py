@@ -13,7 +13,7 @@ from moecfg.compare import cell_text
 from moecfg.metrics import PARTS
 from moecfg.render.memory_rows import kv_group_rows
 from moecfg.render.pictures import layer_map_lines, parameter_bar_lines
-from moecfg.render.units import human_bytes, human_count, value_text
+from moecfg.render.units import how_found, human_bytes, human_count, value_text
 
 if TYPE_CHECKING:
     from moecfg.lint.findings import LintReport
@@ -43,7 +43,7 @@ def _config_rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
     for part in ("base", "moe"):
         for name, value in (report[part] or {}).items():
             key = f"{part}.{name}"
-            how = report["provenance"].get(key, "")
+            how = how_found(report, key)
             if key in _SHOWN_ELSEWHERE or (how == "architecture" and value in _ABSENT):
                 # Structure the family does not have (no sinks, no indexer...) is not news.
                 continue

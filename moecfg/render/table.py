@@ -12,21 +12,21 @@ from rich.text import Text
 from moecfg.render.deployment_table import render_deployment, render_overrides
 from moecfg.render.memory_rows import kv_group_rows
 from moecfg.render.pictures import layer_map, parameter_bar
-from moecfg.render.units import human_bytes, human_count, value_text
+from moecfg.render.units import how_found, human_bytes, human_count, value_text
 
 _HOW_STYLE = {"present": "green", "default": "yellow", "derived": "cyan", "missing": "red"}
 
 
 def _how(report: dict[str, Any], name: str) -> Text:
-    how = report["provenance"].get(name, "")
-    return Text(how, style=_HOW_STYLE.get(how.split(":")[0], "magenta"))
+    how = how_found(report, name)
+    return Text(how, style=_HOW_STYLE.get(how.split(":")[0].split(" ")[0], "magenta"))
 
 
 def _fact_table(title: str) -> Table:
     table = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", title_style="bold")
     table.add_column("field")
-    table.add_column("value", justify="right")
-    table.add_column("how found")
+    table.add_column("value", justify="right", overflow="fold")
+    table.add_column("how found", overflow="fold")
     return table
 
 

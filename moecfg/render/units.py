@@ -50,3 +50,16 @@ def _scalar(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def how_found(report: dict[str, Any], name: str) -> str:
+    """A field's provenance, naming the key when the family reads it under another name.
+
+    "present" alone would mislead where the key differs from the field: Llama 4's dense width
+    comes from `intermediate_size_mlp`, while its own `intermediate_size` is the expert width.
+    """
+    how: str = report["provenance"].get(name, "")
+    key = report.get("keys", {}).get(name)
+    if how == "present" and key is not None and key.rsplit(".", 1)[-1] != name.rsplit(".", 1)[-1]:
+        return f"present as {key.removeprefix('text_config.')}"
+    return how
