@@ -102,3 +102,21 @@ def test_lint_json_loads_nothing_heavy(tmp_path: Path) -> None:
     assert code == 0
     json.loads(stdout)
     assert heavy_loaded(modules) == []
+
+
+def test_heavy_modules_are_never_imported_at_module_level():
+    """ruff's TID253 (banned-module-level-imports in pyproject.toml), enforced by the suite:
+    rich, numpy, huggingface_hub, gguf, torch, transformers and safetensors load only inside
+    the functions that need them (render/table.py owns rich)."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [ruff, "check", "--no-cache", "--select", "TID253", "moecfg"],
+        cwd=root, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
