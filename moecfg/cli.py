@@ -4,7 +4,7 @@
 # every run, and evaluating them from strings costs more than the rest of building the app.
 import sys
 from enum import Enum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -71,6 +71,15 @@ def _fail(source: str, error: MoecfgError, output_format: OutputFormat) -> typer
     return typer.Exit(int(error.exit_code))
 
 
+def _deployment_spec(*options: Any) -> Any:
+    """The deployment spec, loading moecfg.deploy only when a deployment option was given."""
+    if all(option is None for option in options):
+        return None
+    from moecfg.deploy import build_deployment_spec
+
+    return build_deployment_spec(*options)
+
+
 def _warn(source: str, warnings: list[str]) -> None:
     for warning in warnings:
         print(f"moecfg: warning: {source}: {warning}", file=sys.stderr)
@@ -130,9 +139,7 @@ def inspect(
 
     source = "<stdin>" if path == "-" else path
     try:
-        from moecfg.deploy import build_deployment_spec
-
-        deployment = build_deployment_spec(context, batch, kv_dtype, weights_dtype, gpu_memory)
+        deployment = _deployment_spec(context, batch, kv_dtype, weights_dtype, gpu_memory)
         report = inspect_source(
             path,
             overrides=assignments or (),
@@ -179,9 +186,7 @@ def compare(
     for path in paths:
         source = "<stdin>" if path == "-" else path
         try:
-            from moecfg.deploy import build_deployment_spec
-
-            deployment = build_deployment_spec(context, batch, kv_dtype, weights_dtype, gpu_memory)
+            deployment = _deployment_spec(context, batch, kv_dtype, weights_dtype, gpu_memory)
             reports.append(
                 inspect_source(
                     path, overrides=assignments or (), deployment=deployment, checkpoint=False

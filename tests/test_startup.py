@@ -69,6 +69,10 @@ def test_inspect_json_imports_only_its_own_family(tmp_path: Path) -> None:
     _, modules, _ = run_probe(tmp_path, "inspect", SAMPLE, "--format", "json")
     family_modules = {f"moecfg.families.{name}" for name in families.FAMILY_MODULES.values()}
     assert sorted(family_modules & modules) == ["moecfg.families.qwen3_moe"]
+    # Paths that only options or other inputs need stay unloaded too.
+    for optional in ("moecfg.deploy", "moecfg.whatif", "moecfg.loading.gguf",
+                     "moecfg.loading.checkpoint", "moecfg.loading.hub"):
+        assert optional not in modules, optional
 
 
 def test_family_modules_names_every_declared_family_and_only_those() -> None:
