@@ -90,7 +90,7 @@ def _dtype_rows(reports: Sequence[dict[str, Any]]) -> list[Row]:
                 )
             )
         if first["fits"] is not None:
-            gpu = human_bytes(first["gpu_memory_bytes"])
+            gpu = first["gpu_memory"] or human_bytes(first["gpu_memory_bytes"])
             for d in deployed:
                 rows.append(
                     Row(

@@ -62,6 +62,8 @@ class DeploymentSpec:
     #: One of WEIGHT_DTYPES, or None for every dtype (and the checkpoint's, when it has one).
     weights_dtype: str | None = None
     gpu_memory_bytes: int | None = None
+    #: The size as the user wrote it ("80GB"), so labels say what was asked, not 74.51 GiB.
+    gpu_memory: str | None = None
 
 
 def parse_memory_size(text: str) -> int:
@@ -104,6 +106,7 @@ def build_deployment_spec(
         if hasattr(weights_dtype, "value")
         else weights_dtype,
         gpu_memory_bytes=parse_memory_size(gpu_memory) if gpu_memory is not None else None,
+        gpu_memory=gpu_memory.strip() if gpu_memory is not None else None,
     )
 
 
@@ -277,5 +280,6 @@ def deployment_report(
         "flops_per_token": 2 * params.active,
         "weight_bytes_read_per_token": read_per_token,
         "gpu_memory_bytes": spec.gpu_memory_bytes,
+        "gpu_memory": spec.gpu_memory,
         "fits": fits,
     }

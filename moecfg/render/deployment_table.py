@@ -59,7 +59,9 @@ def render_deployment(deployment: dict[str, Any], console: Console) -> None:
     table.add_column("active read/token", justify="right", no_wrap=True)
     if fits is not None:
         table.add_column(
-            f"on {human_bytes(deployment['gpu_memory_bytes'])}", justify="right", no_wrap=True
+            f"on {deployment['gpu_memory'] or human_bytes(deployment['gpu_memory_bytes'])}",
+            justify="right",
+            no_wrap=True,
         )
     for dtype, weights in deployment["weights_bytes"].items():
         row: list[str | Text] = [

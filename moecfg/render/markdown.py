@@ -134,7 +134,7 @@ def deployment_markdown(deployment: dict[str, Any]) -> list[str]:
     header = ["weights", "total params", "+ KV cache", "active read/token"]
     fits = deployment["fits"]
     if fits is not None:
-        header.append(f"on {human_bytes(deployment['gpu_memory_bytes'])}")
+        header.append(f"on {deployment['gpu_memory'] or human_bytes(deployment['gpu_memory_bytes'])}")
     rows = []
     for dtype, weights in deployment["weights_bytes"].items():
         row = [
