@@ -194,3 +194,16 @@ def test_each_model_at_its_own_context():
 )
 def test_cell_text(unit, value, text):
     assert cell_text(unit, value) == text
+
+
+def test_gpu_fit_rows_name_the_size_as_written():
+    """80GB is 80·10⁹ bytes (74.51 GiB); the label keeps the user's spelling."""
+    result = run_cli(
+        "compare", str(sample("Qwen3-30B-A3B.json")), str(sample("Qwen3-8B.json")),
+        "--gpu-memory", "80GB", "--format", "markdown",
+    )
+    assert result.exit_code == 0, result
+    assert "| fits 80GB? bf16 |" in result.stdout
+    report = run_cli("inspect", str(sample("Qwen3-8B.json")), "--gpu-memory", "80GB", "--format", "json").json()
+    assert report["deployment"]["gpu_memory"] == "80GB"
+    assert report["deployment"]["gpu_memory_bytes"] == 80 * 10**9
