@@ -45,15 +45,15 @@ SetOption = Annotated[
                  help="What-if: set a field of the composed config before measuring (repeatable)."),
 ]
 ContextOption = Annotated[
-    int | None, typer.Option("--context", min=1, help="Deployment: tokens per sequence [default: max_position_embeddings].")
+    int | None, typer.Option("--context", min=1, help="Deployment: tokens per sequence \\[default: max_position_embeddings].")
 ]
-BatchOption = Annotated[int | None, typer.Option("--batch", min=1, help="Deployment: sequences at once [default: 1].")]
+BatchOption = Annotated[int | None, typer.Option("--batch", min=1, help="Deployment: sequences at once \\[default: 1].")]
 KvDtype = Enum("KvDtype", {name: name for name in KV_DTYPE_BYTES}, type=str)  # type: ignore[misc]
 WeightsDtype = Enum("WeightsDtype", {name: name for name in WEIGHT_DTYPES}, type=str)  # type: ignore[misc]
-KvDtypeOption = Annotated[KvDtype | None, typer.Option("--kv-dtype", help="Deployment: KV cache dtype [default: bf16].")]
+KvDtypeOption = Annotated[KvDtype | None, typer.Option("--kv-dtype", help="Deployment: KV cache dtype \\[default: bf16].")]
 WeightsDtypeOption = Annotated[
     WeightsDtype | None,
-    typer.Option("--weights-dtype", help="Deployment: weights dtype; checkpoint = its quantization_config [default: all]."),
+    typer.Option("--weights-dtype", help="Deployment: weights dtype; checkpoint = its quantization_config \\[default: all]."),
 ]
 GpuMemoryOption = Annotated[
     str | None, typer.Option("--gpu-memory", metavar="SIZE", help="Deployment: GPU memory, e.g. 80GB or 24GiB.")
@@ -90,7 +90,7 @@ CheckpointOption = Annotated[
     typer.Option(
         "--checkpoint/--no-checkpoint",
         help="Cross-check the config against the safetensors weights next to it "
-        "[default: on when the folder holds weights].",
+        "\\[default: on when the folder holds weights].",
         show_default=False,
     ),
 ]
