@@ -112,7 +112,7 @@ def inspect(
     path: Annotated[
         str,
         typer.Argument(
-            help="config.json, a folder holding one, a .gguf file, a Hub id org/name[@revision], "
+            help="config.json, a folder holding one, a .gguf file, a Hub id org/name\\[@revision], "
             "or - for stdin."
         ),
     ],
@@ -225,7 +225,7 @@ def lint(
         str, typer.Option(help="full, concise, json, github, sarif or markdown.", case_sensitive=False)
     ] = "full",
     exit_zero: Annotated[bool, typer.Option(help="Exit 0 even with findings (2 stays 2).")] = False,
-    isolated: Annotated[bool, typer.Option(help="Ignore [tool.moecfg] in pyproject.toml.")] = False,
+    isolated: Annotated[bool, typer.Option(help="Ignore \\[tool.moecfg] in pyproject.toml.")] = False,
 ) -> None:
     """Check configs against coded rules; exit 1 on error findings, 2 on usage errors."""
     from moecfg.lint.command import run_lint
