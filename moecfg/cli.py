@@ -80,6 +80,28 @@ def _deployment_spec(*options: Any) -> Any:
     return build_deployment_spec(*options)
 
 
+def _emit(output_format: OutputFormat, document: Any, markdown: str, table: str) -> None:
+    """Print a document as JSON, or with the named `moecfg.render` functions ("module:function").
+
+    Renderers are imported only for the format asked for, so JSON never loads rich.
+    """
+    if output_format is OutputFormat.json:
+        from moecfg.render.json import render_json
+
+        sys.stdout.write(render_json(document))
+        return
+    import importlib
+
+    module, _, function = (markdown if output_format is OutputFormat.markdown else table).partition(":")
+    render = getattr(importlib.import_module(f"moecfg.render.{module}"), function)
+    if output_format is OutputFormat.markdown:
+        sys.stdout.write(render(document))
+    else:
+        from moecfg.render.table import make_console
+
+        render(document, make_console())
+
+
 def _warn(source: str, warnings: list[str]) -> None:
     for warning in warnings:
         print(f"moecfg: warning: {source}: {warning}", file=sys.stderr)
@@ -149,18 +171,7 @@ def inspect(
         )
     except MoecfgError as error:
         raise _fail(source, error, output_format) from None
-    if output_format is OutputFormat.json:
-        from moecfg.render.json import render_json
-
-        sys.stdout.write(render_json(report))
-    elif output_format is OutputFormat.markdown:
-        from moecfg.render.markdown import render_inspect_markdown
-
-        sys.stdout.write(render_inspect_markdown(report))
-    else:
-        from moecfg.render.table import make_console, render_inspect
-
-        render_inspect(report, make_console())
+    _emit(output_format, report, "markdown:render_inspect_markdown", "table:render_inspect")
     _warn(source, report["warnings"])
     _checkpoint_exit(source, report)
 
@@ -195,19 +206,7 @@ def compare(
         except MoecfgError as error:
             raise _fail(source, error, output_format) from None
     comparison = build_comparison(reports)
-    if output_format is OutputFormat.json:
-        from moecfg.render.json import render_json
-
-        sys.stdout.write(render_json(comparison))
-    elif output_format is OutputFormat.markdown:
-        from moecfg.render.markdown import render_compare_markdown
-
-        sys.stdout.write(render_compare_markdown(comparison))
-    else:
-        from moecfg.render.compare_table import render_compare
-        from moecfg.render.table import make_console
-
-        render_compare(comparison, make_console())
+    _emit(output_format, comparison, "markdown:render_compare_markdown", "compare_table:render_compare")
     for report in reports:
         _warn(report["source"], report["warnings"])
 
@@ -263,20 +262,7 @@ def families(output_format: FormatOption = OutputFormat.table) -> None:
     """List the supported families and the config keys each reads, with aliases and defaults."""
     from moecfg.family_docs import families_report
 
-    report = families_report()
-    if output_format is OutputFormat.json:
-        from moecfg.render.json import render_json
-
-        sys.stdout.write(render_json(report))
-    elif output_format is OutputFormat.markdown:
-        from moecfg.render.families import render_families_markdown
-
-        sys.stdout.write(render_families_markdown(report))
-    else:
-        from moecfg.render.families import render_families
-        from moecfg.render.table import make_console
-
-        render_families(report, make_console())
+    _emit(output_format, families_report(), "families:render_families_markdown", "families:render_families")
 
 
 def _cli_error_types() -> tuple[type[Exception], ...]:
