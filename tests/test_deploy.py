@@ -14,6 +14,7 @@ from moecfg.deploy import QUANTIZED_PARTS, DeploymentSpec, parse_memory_size
 from moecfg.families import parse_config
 from moecfg.loading.files import RawConfig
 from moecfg.metrics import count_non_weight_params
+from tests.test_longtail_l6 import TINY_V4  # the DeepSeek-V4 in miniature
 from tests.conftest import ROOT, load_sample, run_cli, sample
 from tests.oracle import classify, require_oracle
 
@@ -176,34 +177,6 @@ def test_memory_sizes_are_read_exactly():
     assert parse_memory_size("123456789123456789.123TB") == 123_456_789_123_456_789_123 * 10**9
 
 
-# DeepSeek-V4 in miniature: one sliding-only, one compressed-sparse (rate 4) and one
-# heavily-compressed (rate 8) layer; head_dim 32, indexer head_dim 16.
-TINY_V4 = {
-    "model_type": "deepseek_v4",
-    "vocab_size": 64,
-    "hidden_size": 64,
-    "moe_intermediate_size": 16,
-    "num_hidden_layers": 3,
-    "num_attention_heads": 4,
-    "head_dim": 32,
-    "q_lora_rank": 16,
-    "o_groups": 2,
-    "o_lora_rank": 8,
-    "index_n_heads": 2,
-    "index_head_dim": 16,
-    "index_topk": 4,
-    "n_routed_experts": 4,
-    "num_experts_per_tok": 2,
-    "hc_mult": 2,
-    "sliding_window": 64,
-    "layer_types": [
-        "sliding_attention",
-        "compressed_sparse_attention",
-        "heavily_compressed_attention",
-    ],
-    "compress_rates": {"compressed_sparse_attention": 4, "heavily_compressed_attention": 8},
-    "mlp_layer_types": ["hash_moe", "moe", "moe"],
-}
 
 
 def test_compressed_groups_hold_one_entry_per_rate_tokens(write_config):
