@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from moecfg.families import FAMILIES
+from moecfg.families import CORE_FIELDS, FAMILIES
 from moecfg.families.base import Family
 from moecfg.families.fields import REQUIRED, Field
 
@@ -27,7 +27,8 @@ def shown_key(family: Family, key: str, field: Field) -> str:
 
 
 def field_entry(family: Family, field: Field) -> dict[str, Any]:
-    required = field.default is REQUIRED
+    # A core key's class default describes the reference checkpoint: inspect never uses it.
+    required = field.default is REQUIRED or field.name in CORE_FIELDS
     return {
         "name": field.name,
         "key": shown_key(family, field.key, field),

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from moecfg.families import FAMILIES, parse_config
+from moecfg.families import CORE_FIELDS, FAMILIES, parse_config
 from moecfg.families.fields import REQUIRED
 from moecfg.loading.files import RawConfig
 from moecfg.metrics import count_params
@@ -451,8 +451,8 @@ def test_families_json_lists_every_field_of_every_family():
             assert row["key"] == _shown_key(family, field, field.key)
             assert row["aliases"] == [_shown_key(family, field, a) for a in field.aliases]
             assert row["kind"] == field.kind
-            assert row["required"] is (field.default is REQUIRED)
-            if field.default is not REQUIRED:
+            assert row["required"] is (field.default is REQUIRED or field.name in CORE_FIELDS)
+            if not row["required"]:
                 expected = list(field.default) if isinstance(field.default, tuple) else field.default
                 assert row["default"] == expected
 
@@ -483,3 +483,12 @@ def test_families_table_and_markdown_name_every_family_and_key(monkeypatch):
             assert f"`{_shown_key(family, field, field.key)}`" in markdown.stdout
             assert _shown_key(family, field, field.key) in table.stdout
     assert "not counted:" in table.stdout
+
+
+def test_families_lists_core_keys_as_required_whatever_the_class_default():
+    """inspect refuses a config without them, so the listing must not offer a default."""
+    listing = run_cli("families", "--format", "json").json()
+    for family in listing["families"]:
+        for entry in family["fields"]:
+            if entry["name"] in CORE_FIELDS:
+                assert entry["required"] and entry["default"] is None, (family["model_type"], entry)
